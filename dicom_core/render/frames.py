@@ -1,0 +1,57 @@
+"""Frame counting, frame selection and the decoded-size budget, all from declared values."""
+
+from pydicom.dataset import Dataset
+
+from dicom_core.errors import InvalidOptionError, LimitExceededError
+from dicom_core.limits import Limits
+
+PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def has_pixel_data(ds: Dataset) -> bool:
+    return any(keyword in ds for keyword in PIXEL_DATA_KEYWORDS)
+
+
+def frame_count(ds: Dataset) -> int:
+    """Frames declared by the dataset: 0 without pixel data, else NumberOfFrames (at least 1)."""
+    if not has_pixel_data(ds):
+        return 0
+    try:
+        return max(int(ds.get("NumberOfFrames") or 1), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def declared_pixel_bytes(ds: Dataset) -> int:
+    """Bytes that decoding every frame would allocate, judged from the header alone."""
+    if not has_pixel_data(ds):
+        return 0
+    rows = int(ds.get("Rows") or 0)
+    columns = int(ds.get("Columns") or 0)
+    samples = int(ds.get("SamplesPerPixel") or 1)
+    bits = int(ds.get("BitsAllocated") or 8)
+    return rows * columns * frame_count(ds) * samples * max(bits // 8, 1)
+
+
+def check_pixel_budget(ds: Dataset, limits: Limits) -> None:
+    """Raise before any decoding when the declared pixel bytes pass limits.max_decoded_bytes."""
+    declared = declared_pixel_bytes(ds)
+    if declared > limits.max_decoded_bytes:
+        raise LimitExceededError(
+            f"The pixel data would decode to {declared} bytes, more than the limit of "
+            f"{limits.max_decoded_bytes} bytes.",
+            limit="max_decoded_bytes",
+        )
+
+
+def selected_frames(ds: Dataset, frames: tuple[int, ...] | None) -> list[int]:
+    """The 0-based frame indexes to render, in the order asked; a missing frame is named 1-based."""
+    count = frame_count(ds)
+    if frames is None:
+        return list(range(count))
+    for index in frames:
+        if not 0 <= index < count:
+            raise InvalidOptionError(
+                f"Frame {index + 1} does not exist: this file has {count} frame(s).", field="frames"
+            )
+    return list(frames)

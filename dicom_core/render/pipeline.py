@@ -1,0 +1,137 @@
+"""The whole pipeline, one frame at a time: decode -> modality -> VOI -> invert -> color -> resize -> encode."""
+
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image
+from pydicom.dataset import Dataset
+
+from dicom_core.errors import InvalidOptionError
+from dicom_core.limits import Limits
+from dicom_core.render.color import is_color, to_rgb8
+from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure
+from dicom_core.render.encode import encode_animated_gif, encode_image, frame_durations_ms
+from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
+from dicom_core.render.modality import apply_modality
+from dicom_core.render.options import IMAGE_FORMATS, RenderOptions, RenderResult
+from dicom_core.render.resize import fit_within
+from dicom_core.render.voi import Voi, apply_display_voi, choose_voi
+
+# Integer frames whose value range is at most this wide go through a lookup table built over
+# that range (as DCMTK does): modality + VOI on <= 65536 values instead of on every pixel.
+MAX_LUT_ENTRIES = 1 << 17
+
+
+def render_frame(ds: Dataset, index: int, window: tuple[float, float] | None) -> tuple[np.ndarray, dict]:
+    """One frame as 8-bit grayscale (rows, columns) or RGB (rows, columns, 3), and how it was rendered."""
+    array, photometric = decode_frame(ds, index)
+    if is_color(photometric) and (array.ndim == 3 or photometric == "PALETTE COLOR"):
+        rendering = {"window": None, "voi_source": "none", "inverted": False, "color": "RGB"}
+        return to_rgb8(array, ds, photometric), rendering
+    if array.ndim == 3:  # a grayscale file whose decoder says otherwise: show the first sample
+        array = array[..., 0]
+    voi = choose_voi(ds, index, array, window)
+    inverted = photometric == "MONOCHROME1"
+    display = grayscale_to_uint8(array, ds, index, voi, inverted)
+    rendering = {
+        "window": list(voi.window) if voi.window else None,
+        "voi_source": voi.source,
+        "inverted": inverted,
+        "color": "grayscale",
+    }
+    return display, rendering
+
+
+def grayscale_to_uint8(array: np.ndarray, ds: Dataset, index: int, voi: Voi, inverted: bool) -> np.ndarray:
+    if array.dtype.kind in "iu" and array.size:
+        low, high = int(array.min()), int(array.max())
+        if high - low < MAX_LUT_ENTRIES:
+            domain = np.arange(low, high + 1, dtype=np.int64)
+            lut = display_values(domain, ds, index, voi, inverted)
+            offsets = array if low == 0 else array.astype(np.int64) - low
+            return lut[offsets]
+    return display_values(array, ds, index, voi, inverted)
+
+
+def display_values(stored: np.ndarray, ds: Dataset, index: int, voi: Voi, inverted: bool) -> np.ndarray:
+    display = apply_display_voi(apply_modality(stored, ds, index), ds, index, voi)
+    return np.subtract(255, display, out=display) if inverted else display
+
+
+def to_image(pixels: np.ndarray, max_size: int | None) -> Image.Image:
+    return fit_within(Image.fromarray(pixels), max_size)
+
+
+def check_options(ds: Dataset, options: RenderOptions) -> list[int]:
+    if options.image_format not in IMAGE_FORMATS:
+        raise InvalidOptionError(f"Unknown image format {options.image_format!r}.", field="return_format")
+    if options.max_size is not None and options.max_size < 1:
+        raise InvalidOptionError("max_size must be a positive number of pixels.", field="max_size")
+    if options.window is not None and options.window[1] <= 0:
+        raise InvalidOptionError("The window width must be positive.", field="window_width")
+    return selected_frames(ds, options.frames)
+
+
+def no_pixel_data_reason(ds: Dataset) -> str:
+    sop_class = ds.get("SOPClassUID")
+    name = f"{sop_class.name}, {sop_class}" if sop_class else "no SOP class"
+    return f"No pixel data in this file (SOP class {name})."
+
+
+def iter_rendered_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> Iterator[bytes]:
+    """Encoded images of the selected frames, one decoded, rendered, encoded and dropped at a time.
+
+    Raises InvalidOptionError / LimitExceededError before the first frame, and
+    UndecodableFrameError for a frame no decoder can read.
+    """
+    for image, _ in iter_frame_images(ds, options, limits):
+        yield encode_image(
+            image, options.image_format, quality=options.quality, png_compress_level=options.png_compress_level
+        )
+
+
+def iter_frame_images(ds: Dataset, options: RenderOptions, limits: Limits) -> Iterator[tuple[Image.Image, dict]]:
+    indexes = check_options(ds, options)
+    if not has_pixel_data(ds):
+        raise UndecodableFrameError(no_pixel_data_reason(ds))
+    check_pixel_budget(ds, limits)
+    for index in indexes:
+        pixels, rendering = render_frame(ds, index, options.window)
+        yield to_image(pixels, options.max_size), rendering
+
+
+def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> RenderResult:
+    """Every selected frame encoded, or an error saying why there are no images.
+
+    Raises only for the caller's fault or a limit: InvalidOptionError, LimitExceededError.
+    A frame that cannot be decoded (truncated, corrupt, unsupported, a decoder panic) gives
+    no images and the reason in `error`.
+    """
+    images: list[bytes] = []
+    frames: list[Image.Image] = []
+    rendering = None
+    try:
+        for image, frame_rendering in iter_frame_images(ds, options, limits):
+            rendering = rendering or frame_rendering
+            if options.animate and options.image_format == "gif":
+                frames.append(image)
+            else:
+                images.append(
+                    encode_image(
+                        image,
+                        options.image_format,
+                        quality=options.quality,
+                        png_compress_level=options.png_compress_level,
+                    )
+                )
+    except UndecodableFrameError as exc:
+        return RenderResult(images=[], rendering=None, error=str(exc))
+    except (InvalidOptionError, LimitExceededError):
+        raise
+    except BaseException as exc:  # any other failure of a decoder or of broken pixel data
+        if not is_decoder_failure(exc):
+            raise
+        return RenderResult(images=[], rendering=None, error=f"The pixel data could not be rendered: {type(exc).__name__}: {exc}")
+    if frames:
+        images = [encode_animated_gif(frames, frame_durations_ms(ds, selected_frames(ds, options.frames)))]
+    return RenderResult(images=images, rendering=rendering, error=None)
