@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from dicom_core.errors import InvalidOptionError
+from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.render.color import is_color, to_rgb8
 from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure

@@ -1,0 +1,257 @@
+"""The rendering pipeline on the real corpus: every file, every VOI source, color, frames, formats, limits."""
+
+import copy
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate, get_frame
+from pydicom.pixels import get_decoder
+from pydicom.uid import ExplicitVRLittleEndian
+
+from dicom_core.errors import InvalidOptionError, LimitExceededError
+from dicom_core.limits import Limits
+from dicom_core.render import (
+    RenderOptions,
+    check_pixel_budget,
+    frame_count,
+    iter_rendered_frames,
+    render_dataset,
+)
+from dicom_core.render.decode import decode_frame
+from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, frame_durations_ms
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+LIMITS = Limits()
+EXPECTED_ERRORS = {
+    "MR_truncated.dcm": "Pixel data is truncated",
+    "reportsi.dcm": "No pixel data in this file (SOP class Basic Text SR Storage",
+    "rtplan.dcm": "No pixel data in this file (SOP class RT Plan Storage",
+    "no_meta.dcm": "No pixel data in this file",
+}
+MR_SMALL_FAMILY = [
+    "MR_small.dcm",
+    "MR_small_RLE.dcm",
+    "MR_small_bigendian.dcm",
+    "MR_small_implicit.dcm",
+    "MR_small_jp2klossless.dcm",
+    "MR_small_jpeg_ls_lossless.dcm",
+]
+
+
+def read(name: str) -> Dataset:
+    return pydicom.dcmread(CORPUS / name, force=True)
+
+
+def render(name_or_ds, **options):
+    ds = read(name_or_ds) if isinstance(name_or_ds, str) else name_or_ds
+    return render_dataset(ds, RenderOptions(**options), LIMITS)
+
+
+def pixels(encoded: bytes) -> np.ndarray:
+    return np.asarray(Image.open(BytesIO(encoded)))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.dcm")))
+def test_every_corpus_file_renders_or_says_why(name):
+    result = render(name)
+    if name in EXPECTED_ERRORS:
+        assert result.images == []
+        assert result.error.startswith(EXPECTED_ERRORS[name])
+        return
+    assert result.error is None
+    assert len(result.images) == frame_count(read(name))
+    for encoded in result.images:
+        image = Image.open(BytesIO(encoded))
+        assert image.format == "PNG" and image.mode in ("L", "RGB")
+    assert set(result.rendering) == {"window", "voi_source", "inverted", "color"}
+
+
+def test_mr_small_renders_the_same_pixels_in_every_transfer_syntax():
+    reference = pixels(render("MR_small.dcm").images[0])
+    assert reference.std() > 10  # a real image, not a blank
+    for name in MR_SMALL_FAMILY[1:]:
+        np.testing.assert_array_equal(pixels(render(name).images[0]), reference, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "voi_source", "window"),
+    [
+        ("MR_small.dcm", {"window": (100.0, 200.0)}, "request", [100.0, 200.0]),
+        ("MR_small.dcm", {}, "file-window", [600.0, 1600.0]),
+        ("vlut_04.dcm", {}, "voi-lut", None),
+        ("eCT_Supplemental.dcm", {}, "file-window", [49.0, 102.0]),  # Shared FrameVOILUTSequence
+        ("image_dfl.dcm", {}, "none", None),
+        ("emri_small.dcm", {}, "min-max", None),
+        ("parametric_map_double_float.dcm", {}, "min-max", None),
+    ],
+)
+def test_each_voi_source_is_reached_by_a_real_file(name, options, voi_source, window):
+    rendering = render(name, **options).rendering
+    assert rendering["voi_source"] == voi_source
+    assert rendering["window"] == window
+    assert rendering["color"] == "grayscale"
+
+
+def test_request_window_follows_the_linear_formula():
+    ds = read("MR_small.dcm")
+    stored = ds.pixel_array.astype(float)  # no rescale in this file
+    shown = pixels(render(ds, window=(600.0, 1600.0)).images[0]).astype(float)
+    expected = np.clip(((stored - 599.5) / 1599 + 0.5) * 255, 0, 255)
+    assert np.abs(shown - expected).max() <= 0.5 + 1e-9
+
+
+def test_min_max_uses_the_whole_output_range():
+    for name in ("emri_small.dcm", "parametric_map_double_float.dcm"):
+        shown = pixels(render(name).images[0])
+        assert (shown.min(), shown.max()) == (0, 255), name
+
+
+def test_monochrome1_is_shown_inverted():
+    ds = read("RG3_J2KI.dcm")
+    result = render(ds)
+    assert result.rendering["inverted"] is True
+    stored, _ = decode_frame(ds, 0)
+    shown = pixels(result.images[0])
+    center, width = result.rendering["window"]
+    assert (shown[stored >= center + width / 2] == 0).all()  # high values are dark in MONOCHROME1
+    assert (shown[stored <= center - width / 2] == 255).all()
+
+
+def test_one_bit_segmentation_is_visible():
+    ds = read("liver_1frame.dcm")
+    shown = pixels(render(ds).images[0])
+    assert set(np.unique(shown)) == {0, 255}
+    np.testing.assert_array_equal(shown == 255, ds.pixel_array == 1)
+
+
+def test_rgb_variants_render_the_same_picture():
+    reference = pixels(render("SC_rgb.dcm").images[0]).astype(int)
+    assert reference[5, 5].tolist() == [255, 0, 0]
+    for name in ("SC_rgb_16bit.dcm", "SC_rgb_gdcm_KY.dcm", "SC_rgb_rle_2frame.dcm"):
+        np.testing.assert_array_equal(pixels(render(name).images[0]), reference, err_msg=name)
+    for name in ("SC_ybr_full_422_uncompressed.dcm", "SC_rgb_jpeg_dcmtk.dcm"):  # YBR, subsampled or lossy
+        result = render(name)
+        assert result.rendering["color"] == "RGB"
+        assert np.abs(pixels(result.images[0]).astype(int) - reference).mean() < 1, name
+
+
+def test_palette_color_becomes_rgb():
+    result = render("examples_palette.dcm")
+    shown = pixels(result.images[0])
+    assert result.rendering["color"] == "RGB" and shown.shape == (350, 800, 3)
+    assert (shown[..., 0] != shown[..., 2]).mean() > 0.1  # really colored
+
+
+def test_segmented_palette_renders_like_the_plain_one():
+    ds = read("examples_palette.dcm")
+    plain = pixels(render(ds).images[0])
+    segmented = copy.deepcopy(ds)
+    for color in ("Red", "Green", "Blue"):
+        entries = np.frombuffer(ds[f"{color}PaletteColorLookupTableData"].value, "<u2")
+        discrete_segment = np.concatenate([[0, len(entries)], entries]).astype("<u2")  # PS3.3 C.7.9.2
+        del segmented[f"{color}PaletteColorLookupTableData"]
+        setattr(segmented, f"Segmented{color}PaletteColorLookupTableData", discrete_segment.tobytes())
+    np.testing.assert_array_equal(pixels(render(segmented).images[0]), plain)
+
+
+def test_frames_are_rendered_in_the_order_asked():
+    both = render("emri_small.dcm", frames=(3, 1)).images
+    assert both == [render("emri_small.dcm", frames=(3,)).images[0], render("emri_small.dcm", frames=(1,)).images[0]]
+    assert len(render("emri_small.dcm").images) == 10
+
+
+def test_a_missing_frame_is_named_one_based():
+    with pytest.raises(InvalidOptionError) as raised:
+        render("SC_rgb_rle_2frame.dcm", frames=(0, 2))
+    assert raised.value.field == "frames" and "Frame 3" in raised.value.message
+
+
+def test_max_size_keeps_aspect_and_never_upscales():
+    assert Image.open(BytesIO(render("JPEG-LL.dcm", max_size=200).images[0])).size == (50, 200)
+    assert Image.open(BytesIO(render("MR_small.dcm", max_size=500).images[0])).size == (64, 64)
+
+
+def test_jpeg_and_gif_outputs_and_quality():
+    low = render("CT_small.dcm", image_format="jpeg", quality=10).images[0]
+    high = render("CT_small.dcm", image_format="jpeg", quality=95).images[0]
+    assert Image.open(BytesIO(low)).format == "JPEG" and len(low) < len(high)
+    gif = Image.open(BytesIO(render("SC_rgb.dcm", image_format="gif").images[0]))
+    assert gif.format == "GIF" and gif.n_frames == 1
+
+
+def test_animated_gif_has_every_frame_timed_by_frame_time():
+    result = render("examples_ybr_color.dcm", image_format="gif", animate=True, max_size=64)
+    assert len(result.images) == 1
+    gif = Image.open(BytesIO(result.images[0]))
+    # Frames 11 and 28 repeat the frame before them: Pillow shows the pair once, for twice as long.
+    durations = [gif.seek(i) or gif.info["duration"] for i in range(gif.n_frames)]
+    assert gif.n_frames == 28
+    assert sum(durations) == 30 * 30  # FrameTime 33.333 ms, in GIF's hundredths of a second
+    assert set(durations) == {30, 60}
+
+
+def test_frame_durations_from_vector_cine_rate_or_default():
+    ds = read("emri_small.dcm")
+    assert frame_durations_ms(ds, [0, 1]) == [DEFAULT_FRAME_DURATION_MS] * 2
+    ds.CineRate = 25
+    assert frame_durations_ms(ds, [0, 1]) == [40, 40]
+    ds.FrameTimeVector = [0, 50, 70]
+    assert frame_durations_ms(ds, [0, 1, 2]) == [50, 70, 70]
+    gif = Image.open(BytesIO(render(ds, image_format="gif", animate=True, frames=(0, 1, 2)).images[0]))
+    assert [gif.seek(i) or gif.info["duration"] for i in range(3)] == [50, 70, 70]
+
+
+def test_iter_rendered_frames_gives_what_render_dataset_gives():
+    ds = read("SC_rgb_rle_2frame.dcm")
+    assert list(iter_rendered_frames(ds, RenderOptions(), LIMITS)) == render(ds).images
+
+
+def huge_declared_dataset() -> Dataset:
+    """65535 x 65535 x 1000 frames declared, 3 bytes of RLE pixel data present."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.5"
+    ds.Rows = ds.Columns = 65535
+    ds.NumberOfFrames = 1000
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 16, 16, 15
+    ds.PixelRepresentation, ds.PhotometricInterpretation = 0, "MONOCHROME2"
+    ds.PixelData = encapsulate([b"\x00\x00\x00"])
+    ds["PixelData"].VR = "OB"
+    return ds
+
+
+def test_budget_is_checked_from_declared_sizes_before_decoding():
+    ds = huge_declared_dataset()
+    with pytest.raises(LimitExceededError) as raised:
+        check_pixel_budget(ds, LIMITS)
+    assert raised.value.limit == "max_decoded_bytes"
+    with pytest.raises(LimitExceededError):  # raised before the first frame is decoded
+        render_dataset(ds, RenderOptions(frames=(0,)), LIMITS)
+    check_pixel_budget(read("CT_small.dcm"), LIMITS)  # a normal file passes
+
+
+def rle_frame_that_panics_pylibjpeg_rle() -> Dataset:
+    """MR_small_RLE with 3 header bytes changed (a seeded mutation): pylibjpeg-rle panics on it."""
+    ds = read("MR_small_RLE.dcm")
+    frame = bytearray(get_frame(ds.PixelData, 0, number_of_frames=1))
+    for position, value in ((1, 174), (8, 186), (0, 209)):
+        frame[position] = value
+    ds.PixelData = encapsulate([bytes(frame)])
+    return ds
+
+
+def test_a_decoder_panic_is_a_base_exception_and_becomes_an_error():
+    ds = rle_frame_that_panics_pylibjpeg_rle()
+    decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
+    with pytest.raises(BaseException) as raised:
+        decoder.as_array(ds, index=0, decoding_plugin="pylibjpeg")
+    assert not isinstance(raised.value, Exception)  # pyo3's PanicException
+    result = render(ds)  # pydicom's own RLE decoder then rejects the frame too
+    assert result.images == [] and result.rendering is None
+    assert result.error.startswith("Frame 1 could not be decoded (RLE Lossless)")
+    assert "PanicException" in result.error
