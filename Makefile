@@ -1,0 +1,34 @@
+# Two commands set everything up: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PORT ?= 8080
+
+.PHONY: install run test bench bench-smoke migrate superuser
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+superuser: migrate
+	$(PY) manage.py createsuperuser
+
+bench: install
+	$(PY) bench/run.py
+
+bench-smoke: install
+	$(PY) bench/run.py --smoke

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, TokenObtainApi, TokenRefreshApi
+from common.views import healthz
+from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
+from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
+from usage.views import ActivitySummaryApi
+
+urlpatterns = [
+    # Accounts (no credential, or a Bearer token)
+    path("api/register/", RegisterApi.as_view(), name="register"),
+    path("api/token/", TokenObtainApi.as_view(), name="token"),
+    path("api/token/refresh/", TokenRefreshApi.as_view(), name="token-refresh"),
+    path("api/password/change/", PasswordChangeApi.as_view(), name="password-change"),
+    path("api/account/", AccountDeleteApi.as_view(), name="account"),
+    # Developer profiles, keys and usage (Bearer token)
+    path("api/developer/profiles/", DeveloperProfileApi.as_view(), name="developer-profiles"),
+    path("api/developer/profiles/activity-summary/", ActivitySummaryApi.as_view(), name="activity-summary"),
+    path("api-keys/", ApiKeyListCreateApi.as_view(), name="api-keys"),
+    path("api-keys/delete/<int:key_id>/", ApiKeyDeleteApi.as_view(), name="api-key-delete"),
+    # DICOM dictionary (no credential)
+    path("api/dicom-format/allowed-fields/", AllowedFieldsApi.as_view(), name="allowed-fields"),
+    path("api/dicom-format/required-field-type/", RequiredFieldTypeApi.as_view(), name="required-field-type"),
+    # DICOM operations (API key, metered)
+    path("api/dicom/read/file/", DicomReadApi.as_view(), name="dicom-read"),
+    path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
+    # Docs, health, admin
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^healthz/?$", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "common.views.bad_request"
+handler403 = "common.views.permission_denied"
+handler404 = "common.views.not_found"
+handler500 = "common.views.server_error"

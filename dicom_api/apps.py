@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class DicomApiConfig(AppConfig):
+    name = "dicom_api"

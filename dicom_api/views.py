@@ -1,0 +1,85 @@
+"""The DICOM endpoints: validate the request, call dicom_core, shape the answer."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.schema import ERROR_RESPONSES, error_example
+from developers.authentication import ApiKeyAuthentication
+from dicom_api.format_views import AllowedFieldsApi, RequiredFieldTypeApi  # noqa: F401  (routed in config.urls)
+from dicom_api.limits import configured_limits
+from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, read_options_from_request
+from dicom_core.errors import InvalidOptionError
+from dicom_core.generate import generate_dicom, validate_file_name, validate_metadata
+from dicom_core.read import read_file
+from usage.metering import MeteredMixin
+
+API_KEY_ERRORS = {
+    **ERROR_RESPONSES,
+    413: error_example("Too large", "The upload is larger than the limit of 268435456 bytes."),
+    429: error_example("Quota exceeded", "Monthly API request for '/api/dicom/read/file/' limit exceeded."),
+}
+
+
+class DicomApiView(MeteredMixin, APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+
+def uploaded_bytes(request, field: str) -> bytes:
+    upload = request.FILES.get(field)
+    if upload is None:
+        raise InvalidOptionError(f"Send the file as the multipart form field `{field}`.", field=field)
+    return upload.read()
+
+
+class DicomReadApi(DicomApiView):
+    metered_endpoint = "/api/dicom/read/file/"
+
+    @extend_schema(
+        tags=["dicom"],
+        request={"multipart/form-data": ReadRequestSerializer},
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=ReadRequestSerializer.RESPONSE_DESCRIPTION), **API_KEY_ERRORS},
+        examples=ReadRequestSerializer.EXAMPLES,
+    )
+    def post(self, request):
+        options = read_options_from_request(request)
+        data = uploaded_bytes(request, "file")
+        return Response(read_file(data, options, configured_limits()))
+
+
+class DicomGenerateApi(DicomApiView):
+    metered_endpoint = "/api/dicom/generate/"
+
+    @extend_schema(
+        tags=["dicom"],
+        request={"multipart/form-data": GenerateRequestSerializer},
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The DICOM file (application/dicom), as an attachment."), **API_KEY_ERRORS},
+    )
+    def post(self, request):
+        file_name = validate_file_name(request.data.get("file_name", ""))
+        images = [upload.read() for upload in request.FILES.getlist("image")]
+        if not images:
+            raise InvalidOptionError("Send at least one PNG or JPEG as the multipart form field `image`.", field="image")
+        unexpected_files = set(request.FILES) - {"image"}
+        if unexpected_files:
+            raise InvalidOptionError(f"Only `image` may carry a file, not `{sorted(unexpected_files)[0]}`.", field=sorted(unexpected_files)[0])
+        metadata = {}
+        for keyword, values in request.POST.lists():
+            if keyword in GenerateRequestSerializer.SERVICE_FIELDS:
+                continue
+            if len(values) > 1:
+                raise InvalidOptionError(f"`{keyword}` was sent more than once.", field=keyword)
+            metadata[keyword] = values[0]
+        validate_metadata(metadata)
+        dicom_bytes = generate_dicom(
+            images, metadata, transfer_syntax=request.POST.get("transfer_syntax") or None, limits=configured_limits()
+        )
+        response = HttpResponse(dicom_bytes, content_type="application/dicom")
+        response["Content-Disposition"] = f'attachment; filename="{file_name}.dcm"'
+        return response

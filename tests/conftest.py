@@ -1,0 +1,70 @@
+"""Fixtures that act like a client of the API: register, log in, create a profile and a key."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+BENCH_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench-data"
+PASSWORD = "correct-horse-battery-staple-42"
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+class Developer:
+    """One registered developer, driving the API only through HTTP."""
+
+    def __init__(self, client: APIClient, email: str):
+        self.client = client
+        self.email = email
+        assert client.post("/api/register/", {"email": email, "password": PASSWORD}, format="json").status_code == 201
+        self.login()
+
+    def login(self, password: str = PASSWORD):
+        response = self.client.post("/api/token/", {"email": self.email, "password": password}, format="json")
+        assert response.status_code == 200, response.content
+        self.access, self.refresh = response.json()["access"], response.json()["refresh"]
+        return response
+
+    @property
+    def bearer(self) -> dict:
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.access}"}
+
+    def create_profile(self):
+        response = self.client.post(
+            "/api/developer/profiles/", {"purpose": "testing", "organization": "My Organization"}, format="json", **self.bearer
+        )
+        assert response.status_code == 201, response.content
+        return response
+
+    def create_key(self, name: str = "New API Key") -> dict:
+        response = self.client.post("/api-keys/", {"name": name}, format="json", **self.bearer)
+        assert response.status_code == 201, response.content
+        return response.json()
+
+
+def api_key_header(key: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"ApiKey {key}"}
+
+
+@pytest.fixture
+def make_developer(db):
+    def make(with_key: bool = True) -> Developer:
+        developer = Developer(APIClient(), f"dev{next(_emails)}@example.com")
+        if with_key:
+            developer.create_profile()
+            developer.key = developer.create_key()["key"]
+        return developer
+
+    return make
+
+
+@pytest.fixture
+def developer(make_developer) -> Developer:
+    return make_developer()

@@ -1,0 +1,95 @@
+import pytest
+
+from developers.models import DeveloperAPIKey, DeveloperProfile
+from tests.conftest import api_key_header
+
+pytestmark = pytest.mark.django_db
+
+
+def test_profile_create_and_get(make_developer):
+    developer = make_developer(with_key=False)
+    assert developer.client.get("/api/developer/profiles/", **developer.bearer).status_code == 404
+    created = developer.create_profile()
+    assert created.json() == {"purpose": "testing", "organization": "My Organization"}
+    assert developer.client.get("/api/developer/profiles/", **developer.bearer).json() == created.json()
+
+
+def test_second_profile_is_400(developer):
+    response = developer.client.post("/api/developer/profiles/", {"purpose": "again", "organization": "X"}, format="json", **developer.bearer)
+    assert response.status_code == 400
+    assert "already have a developer profile" in response.json()["error"]
+
+
+def test_profile_body_cannot_set_owner_quota_or_id(make_developer):
+    victim = make_developer(with_key=False)
+    attacker = make_developer(with_key=False)
+    victim_id = DeveloperProfile.objects.count()
+    response = attacker.client.post(
+        "/api/developer/profiles/",
+        {"purpose": "p", "organization": "o", "user": 1, "user_id": 1, "id": 999, "read_file_quota": 10**9, "generate_quota": 10**9},
+        format="json",
+        **attacker.bearer,
+    )
+    assert response.status_code == 201
+    profile = DeveloperProfile.objects.get(user__email=attacker.email)
+    assert profile.id != 999 and profile.read_file_quota is None and profile.generate_quota is None
+    assert DeveloperProfile.objects.count() == victim_id + 1
+
+
+def test_key_before_profile_is_400(make_developer):
+    developer = make_developer(with_key=False)
+    response = developer.client.post("/api-keys/", {"name": "k"}, format="json", **developer.bearer)
+    assert response.status_code == 400
+    assert "profile" in response.json()["error"]
+
+
+def test_key_is_shown_once_and_stored_hashed(developer):
+    created = developer.create_key("second")
+    assert set(created) == {"id", "name", "key"}
+    stored = DeveloperAPIKey.objects.get(id=created["id"])
+    assert created["key"] not in (stored.hashed_key, str(stored.pk))
+    listing = developer.client.get("/api-keys/", **developer.bearer)
+    assert listing.status_code == 200
+    assert [set(item) for item in listing.json()] == [{"id", "name", "prefix", "created"}] * 2
+    body = listing.content.decode()
+    for key in DeveloperAPIKey.objects.all():
+        assert key.hashed_key not in body
+    assert created["key"] not in body
+
+
+def test_api_key_authenticates_dicom_calls_with_case_insensitive_scheme(developer):
+    for scheme in ("ApiKey", "apikey", "APIKEY"):
+        response = developer.client.post("/api/dicom/read/file/", {}, HTTP_AUTHORIZATION=f"{scheme} {developer.key}")
+        assert response.status_code == 400  # authenticated: the missing file is the problem
+
+
+@pytest.mark.parametrize("header", ["", "ApiKey", "ApiKey nonsense", "ApiKey abc.def", "Api-Key whatever", "Bearer x.y.z", "ApiKey " + "a" * 500])
+def test_bad_api_keys_are_401_json(client, header):
+    response = client.post("/api/dicom/read/file/", {}, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "error" in response.json()
+
+
+def test_another_developers_key_is_404_and_keeps_working(make_developer):
+    owner, other = make_developer(), make_developer()
+    owner_key_id = owner.client.get("/api-keys/", **owner.bearer).json()[0]["id"]
+    response = other.client.delete(f"/api-keys/delete/{owner_key_id}/", **other.bearer)
+    assert response.status_code == 404
+    assert other.client.delete("/api-keys/delete/999999/", **other.bearer).json() == response.json()
+    assert owner.client.post("/api/dicom/read/file/", {}, **api_key_header(owner.key)).status_code == 400
+
+
+def test_deleted_key_is_refused_at_once(developer):
+    key_id = developer.client.get("/api-keys/", **developer.bearer).json()[0]["id"]
+    response = developer.client.delete(f"/api-keys/delete/{key_id}/", **developer.bearer)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert developer.client.post("/api/dicom/read/file/", {}, **api_key_header(developer.key)).status_code == 401
+    assert developer.client.get("/api-keys/", **developer.bearer).json() == []
+
+
+def test_key_management_refuses_api_keys(developer):
+    response = developer.client.post("/api-keys/", {"name": "minted"}, format="json", **api_key_header(developer.key))
+    assert response.status_code == 401
+    assert developer.client.get("/api-keys/", **api_key_header(developer.key)).status_code == 401

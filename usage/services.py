@@ -1,0 +1,102 @@
+"""Monthly quotas: checked and counted in one SQL statement, exact under concurrency."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from developers.models import DeveloperProfile
+from usage import clock
+from usage.models import DailyUsage, MonthlyUsage
+
+# Which profile field overrides the default quota of each metered endpoint.
+QUOTA_OVERRIDE_FIELDS = {
+    "/api/dicom/read/file/": "read_file_quota",
+    "/api/dicom/generate/": "generate_quota",
+}
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    endpoint: str
+    quota: int
+    used: int  # calls this month, this one included
+    month_start: datetime
+    month_end: datetime
+
+    @property
+    def granted(self) -> bool:
+        return self.used <= self.quota
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.quota - self.used)
+
+
+def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    moment = moment.astimezone(timezone.utc)
+    start = datetime(moment.year, moment.month, 1, tzinfo=timezone.utc)
+    end = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=timezone.utc)
+    return start, end
+
+
+def quota_for(profile: DeveloperProfile, endpoint: str) -> int:
+    override = getattr(profile, QUOTA_OVERRIDE_FIELDS[endpoint])
+    return settings.QUOTA_DEFAULTS[endpoint] if override is None else override
+
+
+def _upsert_increment(table: str, period_column: str, profile_id: int, endpoint: str, period: date) -> int:
+    """INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count: one statement, so
+    parallel callers each get their own number (PostgreSQL and SQLite >= 3.35 alike)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (profile_id, endpoint, {period_column}, count) VALUES (%s, %s, %s, 1) "
+            f"ON CONFLICT (profile_id, endpoint, {period_column}) DO UPDATE SET count = {table}.count + 1 "
+            "RETURNING count",
+            [profile_id, endpoint, period],
+        )
+        return cursor.fetchone()[0]
+
+
+def usage_consume(*, profile: DeveloperProfile, endpoint: str) -> QuotaStatus:
+    """Counts one call and says whether it is within the month's quota."""
+    now = clock.now()
+    start, end = month_bounds(now)
+    quota = quota_for(profile, endpoint)
+    with transaction.atomic():
+        used = _upsert_increment(MonthlyUsage._meta.db_table, "month", profile.id, endpoint, start.date())
+        status = QuotaStatus(endpoint=endpoint, quota=quota, used=used, month_start=start, month_end=end)
+        if status.granted:
+            _upsert_increment(DailyUsage._meta.db_table, "day", profile.id, endpoint, now.astimezone(timezone.utc).date())
+    return status
+
+
+def activity_summary(*, profile: DeveloperProfile) -> dict:
+    start, end = month_bounds(clock.now())
+    days = (
+        DailyUsage.objects.filter(profile=profile, day__gte=start.date(), day__lt=end.date())
+        .values("day")
+        .annotate(total=Sum("count"))
+        .order_by("day")
+    )
+    daily = [{"day": row["day"].isoformat(), "count": row["total"]} for row in days]
+    served = dict(
+        DailyUsage.objects.filter(profile=profile, day__gte=start.date(), day__lt=end.date())
+        .values("endpoint")
+        .annotate(total=Sum("count"))
+        .values_list("endpoint", "total")
+    )
+    attempted = dict(
+        MonthlyUsage.objects.filter(profile=profile, month=start.date()).values_list("endpoint", "count")
+    )
+    by_endpoint = {}
+    for endpoint in settings.QUOTA_DEFAULTS:
+        quota = quota_for(profile, endpoint)
+        by_endpoint[endpoint] = {
+            "count": served.get(endpoint, 0),
+            "quota": quota,
+            "remaining": max(0, quota - attempted.get(endpoint, 0)),
+        }
+    return {"daily_activity": daily, "monthly_total": sum(row["count"] for row in daily), "by_endpoint": by_endpoint}
