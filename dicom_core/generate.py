@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pydicom
 from pydicom import uid
-from pydicom.datadict import dictionary_VM, dictionary_VR, tag_for_keyword
+from pydicom.datadict import dictionary_VM, dictionary_VR, repeater_has_keyword, tag_for_keyword
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 
@@ -82,6 +82,12 @@ def validate_metadata(fields: dict[str, str]) -> dict[str, object]:
 
 def validated_value(keyword: str, text: str) -> object:
     tag = tag_for_keyword(keyword)
+    if tag is None and repeater_has_keyword(keyword):
+        raise InvalidOptionError(
+            f"{keyword} belongs to a repeating group (50xx, 60xx) and cannot be set from a "
+            "form field.",
+            field=keyword,
+        )
     if tag is None:
         raise InvalidOptionError(f"{keyword} is not a DICOM keyword.", field=keyword)
     group = tag >> 16
