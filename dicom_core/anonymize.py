@@ -88,7 +88,8 @@ def profile_action(tag: BaseTag) -> str:
     if tag in _EXACT_ACTIONS:
         return _EXACT_ACTIONS[tag]
     for group, element, group_mask, element_mask, action in _MASKED_ACTIONS:
-        if tag.group & group_mask == group & group_mask and tag.element & element_mask == element & element_mask:
+        same_group = tag.group & group_mask == group & group_mask
+        if same_group and tag.element & element_mask == element & element_mask:
             return action
     return "K"
 

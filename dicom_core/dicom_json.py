@@ -111,6 +111,5 @@ def _strings_json(vr: str, elem: DataElement) -> Attribute:
 
 def _has_non_finite_number(attribute: Attribute) -> bool:
     """NaN and infinities have no JSON number."""
-    return any(
-        isinstance(value, float) and not math.isfinite(value) for value in attribute.get("Value", [])
-    )
+    values = attribute.get("Value", [])
+    return any(isinstance(value, float) and not math.isfinite(value) for value in values)

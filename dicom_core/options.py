@@ -19,7 +19,9 @@ DEFAULT_QUALITY = 90
 ReturnFormat = Literal["png", "jpeg", "gif"]
 MetadataMode = Literal["flat", "dicom-json"]
 
-RETURN_FORMATS: dict[str, ReturnFormat] = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "gif": "gif"}
+RETURN_FORMATS: dict[str, ReturnFormat] = {
+    "png": "png", "jpeg": "jpeg", "jpg": "jpeg", "gif": "gif"
+}
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 METADATA_MODES: dict[str, MetadataMode] = {"flat": "flat", "dicom-json": "dicom-json"}
 
@@ -126,7 +128,9 @@ def _choice(name: str, text: str | None, choices: dict[str, T], default: T) -> T
     value = choices.get(text.strip().lower())
     if value is None:
         accepted = ", ".join(choices)
-        raise InvalidOptionError(f"{name} must be one of {accepted}; got {_quoted(text)}.", field=name)
+        raise InvalidOptionError(
+            f"{name} must be one of {accepted}; got {_quoted(text)}.", field=name
+        )
     return value
 
 
@@ -145,5 +149,7 @@ def _finite_number(name: str, text: str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise InvalidOptionError(f"{name} must be a finite number; got {_quoted(text)}.", field=name)
+        raise InvalidOptionError(
+            f"{name} must be a finite number; got {_quoted(text)}.", field=name
+        )
     return number

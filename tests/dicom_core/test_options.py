@@ -39,7 +39,9 @@ def test_frames_are_one_based_in_and_zero_based_out(text: str, frames: tuple[int
     assert parse_frames(text) == frames
 
 
-@pytest.mark.parametrize("text", ["", "0", "-3", "3-1", "1,,2", "a", "1-", "1.5", "1-2-3", "1e3", "１"])
+@pytest.mark.parametrize(
+    "text", ["", "0", "-3", "3-1", "1,,2", "a", "1-", "1.5", "1-2-3", "1e3", "１"]
+)
 def test_bad_frames_are_refused(text: str) -> None:
     assert_invalid(parse_frames, text, field="frames")
 
@@ -75,7 +77,8 @@ def test_return_format(text: str | None, expected: str) -> None:
 
 
 def test_bad_return_format_lists_the_accepted_ones() -> None:
-    assert_invalid(parse_return_format, "tiff", field="return_format", mentions="png, jpeg, jpg, gif")
+    accepted = "png, jpeg, jpg, gif"
+    assert_invalid(parse_return_format, "tiff", field="return_format", mentions=accepted)
 
 
 @pytest.mark.parametrize("text", ["true", "TRUE", "1", "yes", "Yes"])
