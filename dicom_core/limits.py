@@ -14,5 +14,7 @@ class Limits:
     max_zip_ratio: int = 200  # inflated / compressed bytes for one member
     max_decoded_bytes: int = 1024 * 1024 * 1024  # declared rows*cols*frames*samples*bytes per request
     max_sequence_depth: int = 32  # nesting of sequences inside sequences
+    max_sequence_items: int = 100_000  # items (sequence items and pixel fragments) in one file
+    max_data_elements: int = 100_000  # data elements in one file, those inside sequence items included
     max_image_pixels: int = 50_000_000  # one input image for /generate/
     frame_timeout_seconds: float = 20.0  # one frame's decode+render before it is given up

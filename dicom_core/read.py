@@ -1,0 +1,79 @@
+"""The read operation: uploaded bytes (one DICOM file or a zip of them) -> the JSON object.
+
+One file: {...flat metadata..., "ImageFormat", "Rendering", "Images"} (or "ImageError" and
+"Images": [] when there is nothing to show). A zip: {"files": [{"name", ...the same...}],
+"skipped": [{"name", "reason"}]}. The decoded-pixel budget is per request: across a zip the
+declared sizes add up.
+"""
+
+import base64
+from dataclasses import dataclass, field, replace
+
+from pydicom.dataset import Dataset
+
+from dicom_core.archive import SkippedMember, iter_zip_members
+from dicom_core.errors import MalformedInputError, NotDicomError
+from dicom_core.limits import Limits
+from dicom_core.metadata import flat_metadata
+from dicom_core.reading import is_zip, read_dataset
+from dicom_core.render import RenderOptions, declared_pixel_bytes, render_dataset
+
+MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    fields: tuple[str, ...] | None = None  # validated keywords; None = every element
+    images: bool = True  # False: metadata only, the pixel data is not even read
+    render: RenderOptions = field(default_factory=RenderOptions)
+
+
+def read_file(data: bytes, options: ReadOptions, limits: Limits) -> dict:
+    """Raises NotDicomError, MalformedInputError, LimitExceededError, InvalidOptionError."""
+    if is_zip(data):
+        return read_zip(data, options, limits)
+    return read_one(read_dataset(data, limits, stop_before_pixels=not options.images), options, limits)
+
+
+def read_one(dataset: Dataset, options: ReadOptions, limits: Limits) -> dict:
+    fields = list(options.fields) if options.fields is not None else None
+    result = flat_metadata(dataset, fields)
+    if not options.images:
+        return result
+    rendered = render_dataset(dataset, options.render, limits)
+    result["ImageFormat"] = options.render.image_format.upper()
+    if rendered.error is None:
+        result["Rendering"] = rendered.rendering
+    result["Images"] = [base64.b64encode(image).decode("ascii") for image in rendered.images]
+    if rendered.error is not None:
+        result["ImageError"] = rendered.error
+    return result
+
+
+def read_zip(data: bytes, options: ReadOptions, limits: Limits) -> dict:
+    files: list[dict] = []
+    skipped: list[dict] = []
+    pixel_bytes_left = limits.max_decoded_bytes
+    for member in iter_zip_members(data, limits):
+        if isinstance(member, SkippedMember):
+            skipped.append({"name": member.name, "reason": member.reason})
+            continue
+        try:
+            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
+        except (NotDicomError, MalformedInputError) as exc:
+            skipped.append({"name": member.name, "reason": exc.message})
+            continue
+        if is_dicomdir(dataset):
+            skipped.append({"name": member.name, "reason": "DICOMDIR is a media index, not an image."})
+            continue
+        member_limits = replace(limits, max_decoded_bytes=pixel_bytes_left)
+        files.append({"name": member.name, **read_one(dataset, options, member_limits)})
+        if options.images:
+            pixel_bytes_left -= declared_pixel_bytes(dataset)
+    return {"files": files, "skipped": skipped}
+
+
+def is_dicomdir(dataset: Dataset) -> bool:
+    meta = getattr(dataset, "file_meta", None) or Dataset()
+    return meta.get("MediaStorageSOPClassUID") == MEDIA_DIRECTORY_STORAGE
+

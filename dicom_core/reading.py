@@ -1,0 +1,175 @@
+"""Bytes in memory -> a fully parsed pydicom Dataset, or an error saying why not.
+
+Nothing is written anywhere. Only input with evidence of being DICOM is parsed (pydicom's
+force=True alone would "parse" any bytes), every element is converted here so that a bad
+value fails now rather than later, and hostile structure (deep nesting, millions of items,
+deflate bombs) is refused before it costs much.
+"""
+
+import struct
+import zlib
+from io import BytesIO
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
+from dicom_core.limits import Limits
+from dicom_core.logging_safety import silence_pydicom_logging
+
+PREAMBLE_LENGTH = 128
+MAGIC = b"DICM"
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
+
+# Groups a dataset without file meta may plausibly start with: file meta itself (no
+# preamble), DICOMDIR, identification, patient, acquisition, relationship, image.
+_PLAUSIBLE_FIRST_GROUPS = frozenset({0x0002, 0x0004, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028})
+_VRS = frozenset(
+    vr.encode()
+    for vr in "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split()
+)
+_LONG_LENGTH_VRS = frozenset(vr.encode() for vr in "OB OD OF OL OV OW SQ UC UN UR UT SV UV".split())
+UNDEFINED_LENGTH = 0xFFFFFFFF
+# An item tag (FFFE,E000) in either byte order: counting them bounds the number of items
+# (sequence items and pixel fragments) before pydicom builds an object for each one.
+_ITEM_TAGS = (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00")
+_DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
+
+silence_pydicom_logging()
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] in _ZIP_SIGNATURES
+
+
+def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = False) -> Dataset:
+    """Parse DICOM bytes: with preamble and file meta, without the preamble, or without meta.
+
+    Raises NotDicomError (no evidence of DICOM), MalformedInputError (broken structure),
+    LimitExceededError (max_sequence_depth, max_sequence_items, max_data_elements,
+    max_inflated_bytes).
+    """
+    source = as_dicom_file(data)
+    check_item_count(dataset_bytes(source, limits), limits)
+    try:
+        dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
+        parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+        list(dataset.file_meta)  # converts the meta elements too
+    except DicomError:
+        raise
+    except RecursionError:
+        raise too_deep(limits) from None
+    except Exception as exc:  # pydicom's parse failures are of many kinds
+        raise MalformedInputError(f"The DICOM file is malformed and cannot be parsed ({type(exc).__name__}).") from None
+    if len(dataset) == 0:
+        raise MalformedInputError("The DICOM file contains no data elements.")
+    return dataset
+
+
+def as_dicom_file(data: bytes) -> bytes:
+    """The bytes as pydicom reads them, once there is evidence that they are DICOM."""
+    if data[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] == MAGIC:
+        return data
+    if data[:4] == MAGIC:  # 'DICM' without the preamble before it
+        return bytes(PREAMBLE_LENGTH) + data
+    if starts_with_plausible_element(data):  # no preamble, maybe no file meta (as DCMTK reads)
+        return data
+    raise NotDicomError("The file is neither DICOM nor a zip: no 'DICM' marker and no DICOM data element at its start.")
+
+
+def starts_with_plausible_element(data: bytes) -> bool:
+    """Whether the first bytes are a data element of a plausible first group with a sane VR/length."""
+    if len(data) < 8:
+        return False
+    for byte_order in "<>":
+        group, _element = struct.unpack(byte_order + "HH", data[:4])
+        if group in _PLAUSIBLE_FIRST_GROUPS and first_length_fits(data, byte_order):
+            return True
+    return False
+
+
+def first_length_fits(data: bytes, byte_order: str) -> bool:
+    vr = data[4:6]
+    if vr in _LONG_LENGTH_VRS and len(data) >= 12:
+        header, length_bytes, length_format = 12, data[8:12], "L"
+    elif vr in _VRS and vr not in _LONG_LENGTH_VRS:
+        header, length_bytes, length_format = 8, data[6:8], "H"
+    elif byte_order == "<":  # implicit VR exists in little endian only
+        header, length_bytes, length_format = 8, data[4:8], "L"
+    else:
+        return False
+    (length,) = struct.unpack(byte_order + length_format, length_bytes)
+    return length == UNDEFINED_LENGTH or length <= len(data) - header
+
+
+def dataset_bytes(source: bytes, limits: Limits) -> bytes:
+    """The encoded dataset after the file meta; inflated (within the limit) when deflated."""
+    offset = PREAMBLE_LENGTH + 4 if source[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] == MAGIC else 0
+    meta_end = file_meta_end(source, offset)
+    if _DEFLATED_UID not in source[offset:meta_end]:
+        return source
+    return inflate_within(source[meta_end:], limits.max_inflated_bytes)
+
+
+def file_meta_end(source: bytes, offset: int) -> int:
+    """Offset just past the group 0002 elements (always explicit VR little endian) from `offset`."""
+    while offset + 8 <= len(source) and source[offset : offset + 2] == b"\x02\x00":
+        vr = source[offset + 4 : offset + 6]
+        if vr in _LONG_LENGTH_VRS:
+            (length,) = struct.unpack("<L", source[offset + 8 : offset + 12].ljust(4, b"\0"))
+            offset += 12 + length
+        else:
+            (length,) = struct.unpack("<H", source[offset + 6 : offset + 8])
+            offset += 8 + length
+    return min(offset, len(source))
+
+
+def inflate_within(deflated: bytes, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        inflated = inflater.decompress(deflated, max_bytes + 1)
+    except zlib.error:
+        raise MalformedInputError("The deflated DICOM dataset is corrupt.") from None
+    if len(inflated) > max_bytes:
+        raise LimitExceededError(
+            f"The deflated DICOM dataset inflates to more than {max_bytes} bytes.", limit="max_inflated_bytes"
+        )
+    return inflated
+
+
+def check_item_count(encoded: bytes, limits: Limits) -> None:
+    """Refuse, before parsing, more items than limits.max_sequence_items (an upper bound count)."""
+    items = sum(encoded.count(tag) for tag in _ITEM_TAGS)
+    if items > limits.max_sequence_items:
+        raise LimitExceededError(
+            f"The file holds about {items} sequence items, more than the limit of {limits.max_sequence_items}.",
+            limit="max_sequence_items",
+        )
+
+
+def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted: int = 0) -> int:
+    """Convert every raw element (pydicom converts lazily), bounding nesting and element count.
+
+    Returns the running count of elements. The count is checked before each dataset's
+    elements are converted, since converting is what costs (tens of microseconds each).
+    """
+    counted += len(dataset)
+    if counted > limits.max_data_elements:
+        raise LimitExceededError(
+            f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
+        )
+    for element in dataset:
+        if element.VR != "SQ":
+            continue
+        if depth + 1 > limits.max_sequence_depth:
+            raise too_deep(limits)
+        for item in element.value:
+            counted = parse_every_element(item, depth=depth + 1, limits=limits, counted=counted)
+    return counted
+
+
+def too_deep(limits: Limits) -> LimitExceededError:
+    return LimitExceededError(
+        f"Sequences are nested more than {limits.max_sequence_depth} levels deep.", limit="max_sequence_depth"
+    )
