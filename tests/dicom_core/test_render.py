@@ -1,6 +1,9 @@
 """The rendering pipeline on the real corpus: every file, every VOI source, color, frames, formats, limits."""
 
 import copy
+import os
+import signal
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -22,8 +25,10 @@ from dicom_core.render import (
     iter_rendered_frames,
     render_dataset,
 )
+from dicom_core.render import isolated
 from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, frame_durations_ms
+from dicom_core.render.isolated import render_bytes_isolated
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 LIMITS = Limits()
@@ -255,3 +260,46 @@ def test_a_decoder_panic_is_a_base_exception_and_becomes_an_error():
     assert result.images == [] and result.rendering is None
     assert result.error.startswith("Frame 1 could not be decoded (RLE Lossless)")
     assert "PanicException" in result.error
+
+
+def corpus_bytes(name: str) -> bytes:
+    return (CORPUS / name).read_bytes()
+
+
+def test_isolated_rendering_spreads_frames_and_keeps_their_order():
+    data = corpus_bytes("emri_small.dcm")
+    options = RenderOptions(frames=(9, 0, 4, 2, 7))
+    isolated = render_bytes_isolated(data, options, LIMITS)
+    assert isolated.error is None
+    assert isolated.images == render(read("emri_small.dcm"), frames=options.frames).images
+    animated = render_bytes_isolated(data, RenderOptions(image_format="gif", animate=True), LIMITS)
+    assert Image.open(BytesIO(animated.images[0])).n_frames == 10
+
+
+def test_isolated_rendering_checks_options_and_budget_in_the_caller():
+    with pytest.raises(InvalidOptionError):
+        render_bytes_isolated(corpus_bytes("CT_small.dcm"), RenderOptions(frames=(1,)), LIMITS)
+    with pytest.raises(LimitExceededError):
+        render_bytes_isolated(corpus_bytes("CT_small.dcm"), RenderOptions(), Limits(max_decoded_bytes=1000))
+    assert render_bytes_isolated(corpus_bytes("rtplan.dcm"), RenderOptions(), LIMITS).error.startswith(
+        "No pixel data in this file"
+    )
+
+
+def test_a_frame_over_its_time_is_given_up_and_the_pool_recovers():
+    data = corpus_bytes("RG3_J2KI.dcm")  # 1760 x 1760 JPEG 2000: far more than 1 ms to decode
+    started = time.monotonic()
+    slow = render_bytes_isolated(data, RenderOptions(), Limits(frame_timeout_seconds=0.001))
+    assert slow.images == [] and "given up" in slow.error
+    assert time.monotonic() - started < 2
+    assert len(render_bytes_isolated(data, RenderOptions(), LIMITS).images) == 1
+
+
+def test_a_worker_killed_by_a_signal_does_not_break_later_requests():
+    data = corpus_bytes("MR_small.dcm")
+    assert render_bytes_isolated(data, RenderOptions(), LIMITS).error is None
+    for process in list(isolated.get_pool()._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)  # what a native crash in a decoder does to its process
+    first = render_bytes_isolated(data, RenderOptions(), LIMITS)
+    assert first.images or first.error == "The pixel data crashed the decoder."
+    assert len(render_bytes_isolated(data, RenderOptions(), LIMITS).images) == 1

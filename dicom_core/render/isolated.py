@@ -1,0 +1,134 @@
+"""Rendering in worker processes, so that a decoder that crashes natively or stalls costs
+one request its images (an error within a bounded time), never the calling worker.
+
+The pool is started once per process (spawned, not forked: decoders' threads and locks do not
+survive a fork) and reused; the frames of one request are spread over its processes, each
+re-reading the dataset from the bytes. A pool broken by a crash, or holding a stalled frame,
+is killed and replaced.
+"""
+
+import multiprocessing
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from io import BytesIO
+
+from pydicom import dcmread
+
+from dicom_core.limits import Limits
+from dicom_core.render.frames import check_pixel_budget, has_pixel_data
+from dicom_core.render.options import RenderOptions, RenderResult
+from dicom_core.render.pipeline import check_options, no_pixel_data_reason, render_dataset
+
+WORKER_PROCESSES = 2
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
+    """render_dataset on the DICOM file `data`, run in the worker pool.
+
+    Raises what render_dataset raises for the caller's fault (InvalidOptionError,
+    LimitExceededError), checked here before any work is sent. A crash or a frame slower than
+    limits.frame_timeout_seconds gives a RenderResult with `error`.
+    """
+    ds = dcmread(BytesIO(data), force=True)
+    indexes = check_options(ds, options)
+    if not has_pixel_data(ds):
+        return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))
+    check_pixel_budget(ds, limits)
+    chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
+    futures = submit_chunks(data, options, limits, chunks)
+    if futures is None:
+        return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
+    deadline = time.monotonic() + limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks)
+    return collect(futures, deadline, limits)
+
+
+def split_evenly(indexes: list[int], parts: int) -> list[list[int]]:
+    """Contiguous chunks, so the images come back in the order asked."""
+    size = -(-len(indexes) // parts) or 1
+    return [indexes[start : start + size] for start in range(0, len(indexes), size)] or [[]]
+
+
+def submit_chunks(data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]]) -> list[Future] | None:
+    """One try, and one more on a fresh pool if the pool had broken before this request."""
+    for _ in range(2):
+        pool = get_pool()
+        try:
+            return [pool.submit(render_in_worker, data, replace(options, frames=tuple(chunk)), limits) for chunk in chunks]
+        except BrokenProcessPool:
+            discard_pool(pool)
+    return None
+
+
+def collect(futures: list[Future], deadline: float, limits: Limits) -> RenderResult:
+    results = []
+    try:
+        for future in futures:
+            results.append(future.result(timeout=max(deadline - time.monotonic(), 0)))
+    except FutureTimeoutError:
+        discard_pool(_pool)
+        return RenderResult(
+            images=[],
+            rendering=None,
+            error=f"Rendering took longer than {limits.frame_timeout_seconds:g} s a frame and was given up.",
+        )
+    except BrokenProcessPool:
+        discard_pool(_pool)
+        return RenderResult(images=[], rendering=None, error="The pixel data crashed the decoder.")
+    return merge(results)
+
+
+def merge(results: list[RenderResult]) -> RenderResult:
+    failed = next((result for result in results if result.error), None)
+    if failed is not None:
+        return failed
+    images = [image for result in results for image in result.images]
+    return RenderResult(images=images, rendering=results[0].rendering, error=None)
+
+
+def render_in_worker(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
+    return render_dataset(dcmread(BytesIO(data), force=True), options, limits)
+
+
+def get_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=WORKER_PROCESSES,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=import_renderer,
+            )
+        return _pool
+
+
+def import_renderer() -> None:
+    """Pay the imports (pydicom, numpy, Pillow, decoders) when a worker starts, not on a request."""
+    import dicom_core.render.pipeline  # noqa: F401
+
+
+def warm_up() -> None:
+    """Start the worker processes now (e.g. when the web worker boots)."""
+    pool = get_pool()
+    for future in [pool.submit(import_renderer) for _ in range(WORKER_PROCESSES)]:
+        future.result()
+
+
+def discard_pool(pool: ProcessPoolExecutor | None) -> None:
+    """Kill the pool's processes (a stalled decoder ignores everything else) and forget it."""
+    global _pool
+    if pool is None:
+        return
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    # Python 3.11 has no public way to kill a pool's workers (3.14 adds terminate_workers).
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
