@@ -23,7 +23,7 @@ from dicom_core.limits import Limits
 from dicom_core.vr_validation import parse_value
 
 FILE_NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-TRANSFER_SYNTAX_OPTIONS = {None: None, "explicit-vr-little-endian": uid.ExplicitVRLittleEndian}
+TRANSFER_SYNTAX_OPTIONS = frozenset({None, "explicit-vr-little-endian"})  # None: as the input allows
 
 # Attributes the service derives from the image or the IOD; a form field may not set them.
 SERVICE_OWNED_KEYWORDS = frozenset({
