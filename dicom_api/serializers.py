@@ -85,8 +85,6 @@ def read_options_from_request(request) -> ReadOptions:
         fields=tuple(validate_fields(fields)) if fields else None,
         images=parse.parse_bool("images", get("images"), True),
         render=render,
-        metadata=parse.parse_metadata_mode(get("metadata")),
-        anonymize=parse.parse_bool("anonymize", get("anonymize"), False),
     )
 
 
