@@ -71,16 +71,21 @@ def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
         except BaseException as exc:
             if not is_decoder_failure(exc):
                 raise
-            failures.append(f"{plugin or 'pydicom'}: {type(exc).__name__}: {exc}")
+            failures.append(f"{plugin or 'pydicom'}: {one_line(exc)}")
     if str(uid) in JPEG_PROCESSES:
         try:
             return decode_jpeg_with_imagecodecs(ds, index)
         except BaseException as exc:
             if not is_decoder_failure(exc):
                 raise
-            failures.append(f"imagecodecs: {type(exc).__name__}: {exc}")
+            failures.append(f"imagecodecs: {one_line(exc)}")
     detail = "; ".join(failures) or "no decoder available"
     raise UndecodableFrameError(f"Frame {index + 1} could not be decoded ({uid.name}): {detail}")
+
+
+def one_line(exc: BaseException) -> str:
+    """Decoders' messages can span lines; an API error is one sentence."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def check_native_length(ds: Dataset, uid: UID) -> None:

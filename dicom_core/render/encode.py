@@ -45,7 +45,9 @@ def frame_durations_ms(ds: Dataset, frames: list[int]) -> list[int]:
     if vector:
         increments = [float(v) for v in vector]
         per_frame = increments[1:] + increments[-1:]
-        return [round_duration(per_frame[i]) if i < len(per_frame) else DEFAULT_FRAME_DURATION_MS for i in frames]
+        return [
+            round_duration(per_frame[i]) if i < len(per_frame) else DEFAULT_FRAME_DURATION_MS for i in frames
+        ]
     if ds.get("FrameTime"):
         return [round_duration(float(ds.FrameTime))] * len(frames)
     if ds.get("CineRate"):

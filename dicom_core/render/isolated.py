@@ -55,12 +55,17 @@ def split_evenly(indexes: list[int], parts: int) -> list[list[int]]:
     return [indexes[start : start + size] for start in range(0, len(indexes), size)] or [[]]
 
 
-def submit_chunks(data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]]) -> list[Future] | None:
+def submit_chunks(
+    data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]]
+) -> list[Future] | None:
     """One try, and one more on a fresh pool if the pool had broken before this request."""
     for _ in range(2):
         pool = get_pool()
         try:
-            return [pool.submit(render_in_worker, data, replace(options, frames=tuple(chunk)), limits) for chunk in chunks]
+            return [
+                pool.submit(render_in_worker, data, replace(options, frames=tuple(chunk)), limits)
+                for chunk in chunks
+            ]
         except BrokenProcessPool:
             discard_pool(pool)
     return None

@@ -1,4 +1,4 @@
-"""The whole pipeline, one frame at a time: decode -> modality -> VOI -> invert -> color -> resize -> encode."""
+"""The pipeline, one frame at a time: decode -> modality -> VOI -> invert -> color -> resize -> encode."""
 
 from collections.abc import Iterator
 
@@ -85,12 +85,18 @@ def iter_rendered_frames(ds: Dataset, options: RenderOptions, limits: Limits) ->
     UndecodableFrameError for a frame no decoder can read.
     """
     for image, _ in iter_frame_images(ds, options, limits):
-        yield encode_image(
-            image, options.image_format, quality=options.quality, png_compress_level=options.png_compress_level
-        )
+        yield encode_for(image, options)
 
 
-def iter_frame_images(ds: Dataset, options: RenderOptions, limits: Limits) -> Iterator[tuple[Image.Image, dict]]:
+def encode_for(image: Image.Image, options: RenderOptions) -> bytes:
+    return encode_image(
+        image, options.image_format, quality=options.quality, png_compress_level=options.png_compress_level
+    )
+
+
+def iter_frame_images(
+    ds: Dataset, options: RenderOptions, limits: Limits
+) -> Iterator[tuple[Image.Image, dict]]:
     indexes = check_options(ds, options)
     if not has_pixel_data(ds):
         raise UndecodableFrameError(no_pixel_data_reason(ds))
@@ -116,14 +122,7 @@ def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> Rende
             if options.animate and options.image_format == "gif":
                 frames.append(image)
             else:
-                images.append(
-                    encode_image(
-                        image,
-                        options.image_format,
-                        quality=options.quality,
-                        png_compress_level=options.png_compress_level,
-                    )
-                )
+                images.append(encode_for(image, options))
     except UndecodableFrameError as exc:
         return RenderResult(images=[], rendering=None, error=str(exc))
     except (InvalidOptionError, LimitExceededError):
@@ -131,7 +130,8 @@ def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> Rende
     except BaseException as exc:  # any other failure of a decoder or of broken pixel data
         if not is_decoder_failure(exc):
             raise
-        return RenderResult(images=[], rendering=None, error=f"The pixel data could not be rendered: {type(exc).__name__}: {exc}")
+        reason = f"The pixel data could not be rendered: {type(exc).__name__}: {exc}"
+        return RenderResult(images=[], rendering=None, error=reason)
     if frames:
         images = [encode_animated_gif(frames, frame_durations_ms(ds, selected_frames(ds, options.frames)))]
     return RenderResult(images=images, rendering=rendering, error=None)
