@@ -1,0 +1,57 @@
+"""The read operation and the keyword dictionary from the command line, printing JSON.
+
+    python -m dicom_core.cli read FILE [--fields PatientName,Rows] [--format png] [--no-images]
+    python -m dicom_core.cli keywords [--regex 'Patient.*ID$']
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dicom_core.dictionary import DICOM_VERSION, all_keywords, filter_keywords
+from dicom_core.errors import DicomError
+from dicom_core.limits import Limits
+from dicom_core.metadata import parse_fields, validate_fields
+from dicom_core.read import ReadOptions, read_file
+from dicom_core.render import RenderOptions
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dicom-core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    read = commands.add_parser("read", help="a DICOM file or a zip of them -> metadata and images")
+    read.add_argument("file", type=Path)
+    read.add_argument("--fields", help="comma-separated keywords to return")
+    read.add_argument("--format", default="png", choices=("png", "jpeg", "gif"))
+    read.add_argument("--no-images", action="store_true", help="metadata only; pixel data is not read")
+    keywords = commands.add_parser("keywords", help="the keyword dictionary")
+    keywords.add_argument("--regex", help="RE2 pattern a keyword must contain a match of")
+    return parser
+
+
+def run(arguments: argparse.Namespace) -> dict:
+    if arguments.command == "keywords":
+        return {"allowedFields": filter_keywords(all_keywords(), regex=arguments.regex), "dicomVersion": DICOM_VERSION}
+    fields = parse_fields(arguments.fields)
+    options = ReadOptions(
+        fields=tuple(validate_fields(fields)) if fields else None,
+        images=not arguments.no_images,
+        render=RenderOptions(image_format=arguments.format),
+    )
+    return read_file(arguments.file.read_bytes(), options, Limits())
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        result = run(arguments)
+    except DicomError as exc:
+        print(json.dumps({"error": exc.message}), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+import struct
+import time
+import zlib
+from io import BytesIO
+
+import pytest
+from pydicom.dataset import FileMetaDataset
+from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from dicom_core.errors import LimitExceededError, MalformedInputError, NotDicomError
+from dicom_core.limits import Limits
+from dicom_core.reading import PREAMBLE_LENGTH, is_zip, read_dataset
+from tests.dicom_core.dicom_builders import (
+    CORPUS,
+    corpus_bytes,
+    explicit_le_file,
+    many_elements,
+    many_items,
+    nested_sequences,
+    ob_claiming,
+    tag,
+)
+
+LIMITS = Limits()
+CORPUS_DICOM = sorted(path.name for path in CORPUS.glob("*.dcm") if path.name != "no_meta.dcm")
+
+
+def without_preamble_and_meta(data: bytes) -> bytes:
+    """The dataset alone, as DCMTK reads files without file meta (pydicom's force path)."""
+    meta_length = struct.unpack("<L", data[PREAMBLE_LENGTH + 12 : PREAMBLE_LENGTH + 16])[0]
+    return data[PREAMBLE_LENGTH + 16 + meta_length :]
+
+
+@pytest.mark.parametrize("name", CORPUS_DICOM)
+def test_every_corpus_file_reads_whole(name):
+    dataset = read_dataset(corpus_bytes(name), LIMITS)
+    assert "SOPClassUID" in dataset
+    assert len(dataset) > 10
+
+
+def test_without_preamble():
+    data = corpus_bytes("CT_small.dcm")[PREAMBLE_LENGTH:]  # starts with 'DICM'
+    assert read_dataset(data, LIMITS).PatientName == "CompressedSamples^CT1"
+    data = corpus_bytes("CT_small.dcm")[PREAMBLE_LENGTH + 4 :]  # starts with the file meta group
+    assert read_dataset(data, LIMITS).PatientName == "CompressedSamples^CT1"
+
+
+@pytest.mark.parametrize("name", ["MR_small_implicit.dcm", "MR_small.dcm", "MR_small_bigendian.dcm"])
+def test_without_file_meta_the_encoding_is_guessed(name):
+    data = without_preamble_and_meta(corpus_bytes(name))
+    dataset = read_dataset(data, LIMITS)
+    assert dataset.Rows == 64
+    assert not dataset.file_meta
+
+
+def test_corpus_no_meta_file_is_refused_like_dcmtk_refuses_it():
+    # pydicom's no_meta.dcm starts with a stray 0x20 byte: DCMTK and GDCM fail on it too.
+    data = corpus_bytes("no_meta.dcm")
+    with pytest.raises(NotDicomError):
+        read_dataset(data, LIMITS)
+    assert read_dataset(data[1:], LIMITS).PatientName == "CompressedSamples^CT1"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello world" * 100, bytes(range(256)) * 40, corpus_bytes("README.md"), corpus_bytes("study_77654033.zip"),
+     b"\x89PNG\r\n\x1a\n" + bytes(200), tag(0x0008, 0x0005) + b"xx" + b"\xff" * 100],
+)
+def test_random_bytes_are_not_dicom(data):
+    with pytest.raises(NotDicomError):
+        read_dataset(data, LIMITS)
+
+
+def test_is_zip_by_content():
+    assert is_zip(corpus_bytes("study_77654033.zip"))
+    assert not is_zip(corpus_bytes("CT_small.dcm"))
+
+
+def test_nesting_past_the_limit_is_refused():
+    assert read_dataset(nested_sequences(LIMITS.max_sequence_depth), LIMITS)
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(nested_sequences(LIMITS.max_sequence_depth + 1), LIMITS)
+    assert caught.value.limit == "max_sequence_depth"
+
+
+@pytest.mark.parametrize("depth", [300, 3000])
+def test_recursion_deep_enough_to_break_pydicom_is_a_limit(depth):
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(nested_sequences(depth), LIMITS)
+    assert caught.value.limit == "max_sequence_depth"
+
+
+def test_four_hundred_thousand_items_are_refused_before_parsing():
+    data = many_items(400_000)
+    started = time.perf_counter()
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(data, LIMITS)
+    assert caught.value.limit == "max_sequence_items"
+    assert time.perf_counter() - started < 1
+
+
+def test_items_within_the_limit_are_read():
+    assert len(read_dataset(many_items(1000), LIMITS).ContentSequence) == 1000
+
+
+def test_too_many_elements_are_refused_before_conversion():
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(many_elements(150_000), LIMITS)
+    assert caught.value.limit == "max_data_elements"
+
+
+def test_an_ob_element_declaring_4_gib_reads_what_is_there():
+    dataset = read_dataset(ob_claiming(0xFFFFFFF0), LIMITS)
+    assert dataset[0x00091010].value == b"\x01\x02"
+
+
+def test_truncated_pixel_data_still_reads_metadata():
+    dataset = read_dataset(corpus_bytes("MR_truncated.dcm"), LIMITS)
+    assert dataset.Rows == 64
+    assert len(dataset.PixelData) < 64 * 64 * 2
+
+
+def test_stop_before_pixels_reads_no_pixel_data():
+    dataset = read_dataset(corpus_bytes("CT_small.dcm"), LIMITS, stop_before_pixels=True)
+    assert "PixelData" not in dataset
+    assert dataset.Rows == 128
+
+
+def test_an_invalid_value_is_kept_as_read():
+    data = explicit_le_file(tag(0x0018, 0x0050) + b"DS\x06\x00abcxyz")
+    assert read_dataset(data, LIMITS)[0x00180050].value == "abcxyz"
+
+
+def test_an_unknown_vr_is_malformed_here_not_when_the_element_is_used():
+    data = explicit_le_file(tag(0x0018, 0x0050) + b"ZZ\x06\x00abcxyz")
+    with pytest.raises(MalformedInputError):
+        read_dataset(data, LIMITS)
+
+
+def _deflated_file(dataset_part: bytes) -> bytes:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    out = BytesIO()
+    out.write(bytes(PREAMBLE_LENGTH) + b"DICM")
+    write_file_meta_info(out, meta)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return out.getvalue() + compressor.compress(dataset_part) + compressor.flush()
+
+
+def test_deflated_file_within_the_limit_reads():
+    data = _deflated_file(tag(0x0010, 0x0010) + b"PN\x06\x00Def^Ok")
+    assert read_dataset(data, LIMITS).PatientName == "Def^Ok"
+
+
+def test_deflated_corpus_file_reads():
+    assert read_dataset(corpus_bytes("image_dfl.dcm"), LIMITS).Rows == 512
+
+
+def test_deflate_bomb_is_refused_before_pydicom_inflates_it():
+    padding = tag(0x0009, 0x0010) + b"LO\x04\x00TEST" + tag(0x0009, 0x1010) + b"OB\0\0" + struct.pack("<L", 50_000_000)
+    data = _deflated_file(padding + bytes(50_000_000))
+    assert len(data) < 100_000
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(data, Limits(max_inflated_bytes=10_000_000))
+    assert caught.value.limit == "max_inflated_bytes"
