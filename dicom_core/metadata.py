@@ -12,6 +12,7 @@
 - a value pydicom cannot turn into a string gives its raw text, never an exception.
 """
 
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
@@ -58,7 +59,8 @@ def flatten(dataset: Dataset) -> dict:
     for element in dataset:
         if element.tag.group == FILE_META_GROUP:
             continue
-        key = element.keyword if element.keyword and element.keyword not in flat else format_tag(element.tag)
+        keyword = keyword_for_tag(element.tag)  # repeating groups (60xx overlays) have keywords too
+        key = keyword if keyword and keyword not in flat else format_tag(element.tag)
         flat[key] = flat_value(element)
     return flat
 
