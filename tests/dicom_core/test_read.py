@@ -1,0 +1,118 @@
+import base64
+import io
+import logging
+import warnings
+
+import pytest
+from PIL import Image
+
+from dicom_core.errors import LimitExceededError, NotDicomError
+from dicom_core.limits import Limits
+from dicom_core.logging_safety import silence_pydicom_logging
+from dicom_core.read import ReadOptions, read_file
+from dicom_core.render import RenderOptions
+from tests.dicom_core.dicom_builders import corpus_bytes, explicit_le_file, huge_rle_frames, tag, zip_of
+
+LIMITS = Limits()
+
+
+def test_one_file_gives_metadata_then_format_rendering_images():
+    result = read_file(corpus_bytes("SC_rgb_rle_2frame.dcm"), ReadOptions(), LIMITS)
+    assert list(result)[-3:] == ["ImageFormat", "Rendering", "Images"]
+    assert result["ImageFormat"] == "PNG"
+    assert result["Rendering"]["color"] == "RGB"
+    assert len(result["Images"]) == 2
+    image = Image.open(io.BytesIO(base64.b64decode(result["Images"][1])))
+    assert image.format == "PNG" and image.size == (100, 100)
+
+
+@pytest.mark.parametrize("image_format", ["jpeg", "gif"])
+def test_format_is_named_in_capitals(image_format):
+    options = ReadOptions(render=RenderOptions(image_format=image_format))
+    result = read_file(corpus_bytes("MR_small.dcm"), options, LIMITS)
+    assert result["ImageFormat"] == image_format.upper()
+    assert Image.open(io.BytesIO(base64.b64decode(result["Images"][0]))).format == image_format.upper()
+
+
+def test_fields_and_no_images():
+    options = ReadOptions(fields=("PatientName", "Rows", "RWavePointer"), images=False)
+    assert read_file(corpus_bytes("CT_small.dcm"), options, LIMITS) == {
+        "PatientName": "CompressedSamples^CT1",
+        "Rows": "128",
+        "RWavePointer": None,
+    }
+
+
+def test_no_images_reads_no_pixel_data():
+    result = read_file(corpus_bytes("CT_small.dcm"), ReadOptions(images=False), LIMITS)
+    assert "PixelData" not in result and "Images" not in result
+
+
+def test_truncated_pixel_data_gives_metadata_and_an_image_error():
+    result = read_file(corpus_bytes("MR_truncated.dcm"), ReadOptions(), LIMITS)
+    assert result["Rows"] == "64"
+    assert result["Images"] == []
+    assert "truncated" in result["ImageError"]
+    assert list(result)[-3:] == ["ImageFormat", "Images", "ImageError"]
+
+
+def test_a_file_without_pixel_data_says_why():
+    result = read_file(corpus_bytes("rtplan.dcm"), ReadOptions(), LIMITS)
+    assert result["Images"] == [] and "No pixel data" in result["ImageError"]
+
+
+def test_huge_declared_frames_are_refused_before_decoding():
+    with pytest.raises(LimitExceededError) as caught:
+        read_file(huge_rle_frames(), ReadOptions(), LIMITS)
+    assert caught.value.limit == "max_decoded_bytes"
+
+
+def test_neither_dicom_nor_zip():
+    with pytest.raises(NotDicomError):
+        read_file(b"just some text", ReadOptions(), LIMITS)
+
+
+def test_zip_lists_files_and_skipped_members():
+    data = zip_of(
+        {
+            "README.txt": b"hello",
+            "DICOMDIR": b"index",
+            "renamed_dicomdir": explicit_le_file(b"").replace(b"1.2.840.10008.5.1.4.1.1.7\x00", b"1.2.840.10008.1.3.10\x00\x00\x00\x00\x00\x00"),
+            "series/ct.dcm": corpus_bytes("CT_small.dcm"),
+            "series/plan": corpus_bytes("rtplan.dcm"),
+        }
+    )
+    result = read_file(data, ReadOptions(), LIMITS)
+    assert [f["name"] for f in result["files"]] == ["series/ct.dcm", "series/plan"]
+    assert list(result["files"][0])[:2] == ["name", "SpecificCharacterSet"]
+    assert len(result["files"][0]["Images"]) == 1
+    skipped = {s["name"]: s["reason"] for s in result["skipped"]}
+    assert set(skipped) == {"README.txt", "DICOMDIR", "renamed_dicomdir"}
+    assert "not DICOM" in skipped["README.txt"] or "neither DICOM" in skipped["README.txt"]
+
+
+def test_corpus_zip_reads_every_member():
+    result = read_file(corpus_bytes("study_77654033.zip"), ReadOptions(), LIMITS)
+    assert len(result["files"]) == 7 and result["skipped"] == []
+    assert all(len(f["Images"]) == 1 for f in result["files"])
+
+
+def test_pixel_budget_is_per_request_across_a_zip():
+    ct = corpus_bytes("CT_small.dcm")  # 128 x 128 x 2 bytes = 32 KiB declared
+    data = zip_of({"a.dcm": ct, "b.dcm": ct, "c.dcm": ct})
+    assert len(read_file(data, ReadOptions(), Limits(max_decoded_bytes=3 * 32768))["files"]) == 3
+    with pytest.raises(LimitExceededError) as caught:
+        read_file(data, ReadOptions(), Limits(max_decoded_bytes=2 * 32768 + 100))
+    assert caught.value.limit == "max_decoded_bytes"
+
+
+def test_no_patient_value_reaches_the_logs_or_warnings(caplog):
+    # pydicom warns "Invalid value for VR UI: 'SECRETVALUE'" (and logs it) on this element
+    data = explicit_le_file(tag(0x0008, 0x0018) + b"UI\x0c\x00SECRETVALUE\x00")
+    with caplog.at_level(logging.DEBUG), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        silence_pydicom_logging()  # again: pytest and catch_warnings reset the warning filters
+        result = read_file(data, ReadOptions(), LIMITS)
+    assert result["SOPInstanceUID"] == "SECRETVALUE"
+    assert "SECRETVALUE" not in caplog.text
+    assert not [w for w in caught if "SECRETVALUE" in str(w.message)]
