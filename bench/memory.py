@@ -1,0 +1,68 @@
+"""Resident memory of process trees, read from /proc (Linux)."""
+
+import threading
+import time
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the command name may hold spaces: split after it
+
+
+def children(pid: int) -> list[int]:
+    pids = [int(entry.name) for entry in PROC.iterdir() if entry.name.isdigit()]
+    return [child for child in pids if parent_pid(child) == pid]
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its descendants (a gunicorn worker and its render processes)."""
+    tree = [pid]
+    for child in children(pid):
+        tree.extend(process_tree(child))
+    return tree
+
+
+def status_kb(pid: int, field: str) -> int:
+    """A VmRSS / VmHWM line of /proc/<pid>/status, in kB; 0 for a process that is gone."""
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_kb(pid: int, field: str = "VmRSS") -> int:
+    return sum(status_kb(member, field) for member in process_tree(pid))
+
+
+class PeakRssSampler:
+    """Samples the RSS of each root's process tree every `interval` s in a thread; keeps the peaks."""
+
+    def __init__(self, roots: list[int], interval: float = 0.01):
+        self.roots = roots
+        self.interval = interval
+        self.peak_kb = {root: 0 for root in roots}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PeakRssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            for root in self.roots:
+                self.peak_kb[root] = max(self.peak_kb[root], tree_kb(root))
+            time.sleep(self.interval)

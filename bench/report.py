@@ -1,0 +1,95 @@
+"""The targets of issue 6, judged on a run's results, and the printed table."""
+
+PNG_VS_ORTHANC = 0.25  # multi-frame PNG: ours / Orthanc at most
+PNG_VS_FLOOR = 1.3  # multi-frame PNG: ours / floor at most
+JPEG_VS_ORTHANC = 0.45  # multi-frame JPEG: ours / Orthanc at most
+SINGLE_FRAME_OVER_FLOOR_MS = 15  # single frame: ours - floor at most
+METADATA_ONLY_MS = 20  # images=false: ours under
+THROUGHPUT_VS_ORTHANC = 2.0  # concurrent clients: ours / Orthanc requests per second at least
+PEAK_RSS_MB = 400  # a worker and its render processes, answering the memory file
+
+
+def target(name: str, value: float | None, met: bool | None, limit: str, why_na: str = "") -> dict:
+    return {"target": name, "value": value, "limit": limit, "met": met, "note": why_na if value is None else ""}
+
+
+def at_most(name: str, value: float | None, limit: float, unit: str = "", why_na: str = "") -> dict:
+    return target(name, value, None if value is None else value <= limit, f"<= {limit:g}{unit}", why_na)
+
+
+def targets(results: dict) -> list[dict]:
+    judged = []
+    for case in results["render"]:
+        over_orthanc = (case.get("ours_over_orthanc") or {}).get("median")
+        orthanc_error = (case.get("orthanc") or {}).get("error") or ("Orthanc skipped" if "orthanc" not in case else "")
+        if case["frames"] > 1 and case["format"] == "png":
+            judged.append(at_most(f"{case['case']}: ours/Orthanc", over_orthanc, PNG_VS_ORTHANC, "x", orthanc_error))
+            judged.append(at_most(f"{case['case']}: ours/floor", case["ours_over_floor"]["median"], PNG_VS_FLOOR, "x"))
+        elif case["frames"] > 1 and case["format"] == "jpeg":
+            judged.append(at_most(f"{case['case']}: ours/Orthanc", over_orthanc, JPEG_VS_ORTHANC, "x", orthanc_error))
+        else:
+            judged.append(at_most(f"{case['case']}: ours - floor", case["ours_minus_floor_ms"]["median"],
+                                  SINGLE_FRAME_OVER_FLOOR_MS, " ms", case["ours"]["error"] or ""))
+    for case in results["metadata_only"]:
+        median = case["ours"]["median"]
+        value = None if median is None else median * 1000
+        judged.append(target(f"{case['case']}: ours", value, None if value is None else value < METADATA_ONLY_MS,
+                             f"< {METADATA_ONLY_MS} ms", case["ours"]["error"] or ""))
+    for entry in results["concurrency"]:
+        ratio = entry.get("ours_over_orthanc")
+        judged.append(target(f"{entry['file']} {entry['ours']['clients']} clients: ours/Orthanc req/s", ratio,
+                             None if ratio is None else ratio >= THROUGHPUT_VS_ORTHANC,
+                             f">= {THROUGHPUT_VS_ORTHANC:g}x", "Orthanc skipped"))
+    judged.append(at_most(f"worker peak RSS ({results['memory']['file']})", results["memory"]["peak_rss_mb"],
+                          PEAK_RSS_MB, " MB"))
+    return judged
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def timing_cell(case: dict, name: str) -> str:
+    timings = case.get(name)
+    if timings is None:
+        return "-"
+    return "failed" if timings["error"] else ms(timings["median"])
+
+
+def print_report(results: dict) -> None:
+    print(f"\nmedians of {results['rounds']} round(s); times in ms; ratios are medians of per-round ratios")
+    header = f"{'case':<28}{'ours':>10}{'floor':>10}{'orthanc':>10}{'ours/floor':>12}{'ours-floor':>12}{'ours/orth.':>12}"
+    print(header)
+    print("-" * len(header))
+    for case in results["render"] + results["metadata_only"]:
+        print(
+            f"{case['case']:<28}{timing_cell(case, 'ours'):>10}{timing_cell(case, 'floor'):>10}"
+            f"{timing_cell(case, 'orthanc'):>10}{number((case.get('ours_over_floor') or {}).get('median')):>12}"
+            f"{number((case.get('ours_minus_floor_ms') or {}).get('median'), 1):>12}"
+            f"{number((case.get('ours_over_orthanc') or {}).get('median')):>12}"
+        )
+    for case in results["render"] + results["metadata_only"]:
+        for name in ("ours", "floor", "orthanc"):
+            if (case.get(name) or {}).get("error"):
+                print(f"  {case['case']}, {name} failed: {case[name]['error']}")
+    print(f"\n{'concurrent clients':<28}{'ours req/s':>12}{'orthanc req/s':>15}{'ours/orth.':>12}")
+    for entry in results["concurrency"]:
+        orthanc_rps = (entry.get("orthanc") or {}).get("per_second")
+        print(f"{entry['file'] + ' x' + str(entry['ours']['clients']):<28}{entry['ours']['per_second']:>12.1f}"
+              f"{number(orthanc_rps, 1):>15}{number(entry.get('ours_over_orthanc')):>12}")
+    memory = results["memory"]
+    print(f"\nworker peak RSS answering {memory['file']}: {memory['peak_rss_mb']} MB "
+          f"(per worker tree, sampled: {memory['per_worker_peak_mb']}; before: {memory['per_worker_before_mb']}; "
+          f"VmHWM sums: {memory['per_worker_vmhwm_mb']})")
+    print("\ntargets:")
+    for judged in results["targets"]:
+        verdict = {True: "met", False: "NOT met", None: f"n/a ({judged['note']})"}[judged["met"]]
+        value = "-" if judged["value"] is None else f"{judged['value']:.3g}"
+        print(f"  {judged['target']:<52} {value:>8} {judged['limit']:<10} {verdict}")
+    machine = results["machine"]
+    print(f"\nload average: start {machine['loadavg_start'][0]:.2f}, end {machine['loadavg_end'][0]:.2f} "
+          f"({machine['cpus']} CPUs)")
