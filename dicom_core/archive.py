@@ -31,6 +31,7 @@ DICOMDIR_NAME = "DICOMDIR"
 
 _END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
 _CENTRAL_DIRECTORY_RECORD = b"PK\x01\x02"
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 _MAX_COMMENT = 0xFFFF
 
@@ -104,7 +105,7 @@ def open_archive(data: bytes) -> zipfile.ZipFile:
 
 def check_no_overlap(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse entries whose local header and data share bytes with another entry's."""
-    spans = sorted(member_span(data, info) for info in infos)
+    spans = sorted(span for span in (member_span(data, info) for info in infos) if span is not None)
     for (_, previous_end), (start, _) in zip(spans, spans[1:]):
         if start < previous_end:
             raise LimitExceededError(
@@ -113,11 +114,13 @@ def check_no_overlap(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
             )
 
 
-def member_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+def member_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int] | None:
+    """The bytes of the member's local header and data; None when no local header is there
+    (a corrupt member: reading it fails and skips it)."""
     start = info.header_offset
     header = data[start : start + _LOCAL_HEADER.size]
-    if len(header) < _LOCAL_HEADER.size:
-        return start, start + _LOCAL_HEADER.size  # past the end: reading it will fail as corrupt
+    if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_HEADER_SIGNATURE):
+        return None
     _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
     return start, start + _LOCAL_HEADER.size + name_length + extra_length + info.compress_size
 

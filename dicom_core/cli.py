@@ -38,6 +38,7 @@ def run(arguments: argparse.Namespace) -> dict:
         fields=tuple(validate_fields(fields)) if fields else None,
         images=not arguments.no_images,
         render=RenderOptions(image_format=arguments.format),
+        isolated=False,  # a decoder crash ends this command only
     )
     return read_file(arguments.file.read_bytes(), options, Limits())
 

@@ -15,8 +15,14 @@ from dicom_core.archive import SkippedMember, iter_zip_members
 from dicom_core.errors import MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
-from dicom_core.reading import is_zip, read_dataset
-from dicom_core.render import RenderOptions, declared_pixel_bytes, render_dataset
+from dicom_core.reading import as_dicom_file, is_zip, read_dataset
+from dicom_core.render import (
+    RenderOptions,
+    RenderResult,
+    declared_pixel_bytes,
+    render_bytes_isolated,
+    render_dataset,
+)
 
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
 
@@ -26,21 +32,29 @@ class ReadOptions:
     fields: tuple[str, ...] | None = None  # validated keywords; None = every element
     images: bool = True  # False: metadata only, the pixel data is not even read
     render: RenderOptions = field(default_factory=RenderOptions)
+    # Render in the worker pool (render_bytes_isolated): a decoder that aborts natively or
+    # stalls costs this file its images, not the process. False renders here (CLI, tests).
+    isolated: bool = True
 
 
 def read_file(data: bytes, options: ReadOptions, limits: Limits) -> dict:
     """Raises NotDicomError, MalformedInputError, LimitExceededError, InvalidOptionError."""
     if is_zip(data):
         return read_zip(data, options, limits)
-    return read_one(read_dataset(data, limits, stop_before_pixels=not options.images), options, limits)
+    return read_one(data, options, limits)
 
 
-def read_one(dataset: Dataset, options: ReadOptions, limits: Limits) -> dict:
+def read_one(data: bytes, options: ReadOptions, limits: Limits) -> dict:
+    """One DICOM file's object; raises NotDicomError/MalformedInputError before any rendering."""
+    return describe(read_dataset(data, limits, stop_before_pixels=not options.images), data, options, limits)
+
+
+def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits) -> dict:
     fields = list(options.fields) if options.fields is not None else None
     result = flat_metadata(dataset, fields)
     if not options.images:
         return result
-    rendered = render_dataset(dataset, options.render, limits)
+    rendered = render(dataset, data, options, limits)
     result["ImageFormat"] = options.render.image_format.upper()
     if rendered.error is None:
         result["Rendering"] = rendered.rendering
@@ -67,10 +81,16 @@ def read_zip(data: bytes, options: ReadOptions, limits: Limits) -> dict:
             skipped.append({"name": member.name, "reason": "DICOMDIR is a media index, not an image."})
             continue
         member_limits = replace(limits, max_decoded_bytes=pixel_bytes_left)
-        files.append({"name": member.name, **read_one(dataset, options, member_limits)})
+        files.append({"name": member.name, **describe(dataset, member.data, options, member_limits)})
         if options.images:
             pixel_bytes_left -= declared_pixel_bytes(dataset)
     return {"files": files, "skipped": skipped}
+
+
+def render(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits) -> RenderResult:
+    if options.isolated:
+        return render_bytes_isolated(as_dicom_file(data), options.render, limits)
+    return render_dataset(dataset, options.render, limits)
 
 
 def is_dicomdir(dataset: Dataset) -> bool:
