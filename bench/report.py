@@ -62,18 +62,21 @@ def timing_cell(case: dict, name: str) -> str:
 
 def print_report(results: dict) -> None:
     print(f"\nmedians of {results['rounds']} round(s); times in ms; ratios are medians of per-round ratios")
-    header = f"{'case':<28}{'ours':>10}{'floor':>10}{'orthanc':>10}{'ours/floor':>12}{'ours-floor':>12}{'ours/orth.':>12}"
+    header = (f"{'case':<28}{'ours':>9}{'floor':>9}{'orthanc':>9}{'orth.par':>9}{'ours/floor':>11}{'ours-floor':>11}"
+              f"{'ours/orth':>10}{'ours/o.par':>11}")
     print(header)
     print("-" * len(header))
     for case in results["render"] + results["metadata_only"]:
         print(
-            f"{case['case']:<28}{timing_cell(case, 'ours'):>10}{timing_cell(case, 'floor'):>10}"
-            f"{timing_cell(case, 'orthanc'):>10}{number((case.get('ours_over_floor') or {}).get('median')):>12}"
-            f"{number((case.get('ours_minus_floor_ms') or {}).get('median'), 1):>12}"
-            f"{number((case.get('ours_over_orthanc') or {}).get('median')):>12}"
+            f"{case['case']:<28}{timing_cell(case, 'ours'):>9}{timing_cell(case, 'floor'):>9}"
+            f"{timing_cell(case, 'orthanc'):>9}{timing_cell(case, 'orthanc_parallel'):>9}"
+            f"{number((case.get('ours_over_floor') or {}).get('median')):>11}"
+            f"{number((case.get('ours_minus_floor_ms') or {}).get('median'), 1):>11}"
+            f"{number((case.get('ours_over_orthanc') or {}).get('median')):>10}"
+            f"{number((case.get('ours_over_orthanc_parallel') or {}).get('median')):>11}"
         )
     for case in results["render"] + results["metadata_only"]:
-        for name in ("ours", "floor", "orthanc"):
+        for name in ("ours", "floor", "orthanc", "orthanc_parallel"):
             if (case.get(name) or {}).get("error"):
                 print(f"  {case['case']}, {name} failed: {case[name]['error']}")
     print(f"\n{'concurrent clients':<28}{'ours req/s':>12}{'orthanc req/s':>15}{'ours/orth.':>12}")
