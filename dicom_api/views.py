@@ -14,7 +14,7 @@ from dicom_api.format_views import AllowedFieldsApi, RequiredFieldTypeApi  # noq
 from dicom_api.limits import configured_limits
 from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, read_options_from_request
 from dicom_core.errors import InvalidOptionError
-from dicom_core.generate import generate_dicom, validate_file_name, validate_metadata
+from dicom_core.generate import generate_dicom, validate_file_name
 from dicom_core.read import read_file
 from usage.metering import MeteredMixin
 
@@ -76,7 +76,6 @@ class DicomGenerateApi(DicomApiView):
             if len(values) > 1:
                 raise InvalidOptionError(f"`{keyword}` was sent more than once.", field=keyword)
             metadata[keyword] = values[0]
-        validate_metadata(metadata)
         dicom_bytes = generate_dicom(
             images, metadata, transfer_syntax=request.POST.get("transfer_syntax") or None, limits=configured_limits()
         )
