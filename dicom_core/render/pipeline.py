@@ -5,6 +5,8 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import UID
 
 from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
@@ -74,7 +76,9 @@ def check_options(ds: Dataset, options: RenderOptions) -> list[int]:
 
 def no_pixel_data_reason(ds: Dataset) -> str:
     sop_class = ds.get("SOPClassUID")
-    name = f"{sop_class.name}, {sop_class}" if sop_class else "no SOP class"
+    if isinstance(sop_class, MultiValue):  # a damaged file can carry several
+        sop_class = sop_class[0] if sop_class else None
+    name = f"{UID(sop_class).name}, {sop_class}" if sop_class else "no SOP class"
     return f"No pixel data in this file (SOP class {name})."
 
 

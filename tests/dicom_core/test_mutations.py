@@ -81,7 +81,6 @@ def test_a_decoder_that_aborts_natively_costs_only_the_images():
     assert result["Images"] == [] and result["ImageError"]
 
 
-@pytest.mark.xfail(reason="render.pipeline.no_pixel_data_reason assumes one SOPClassUID value (reported)")
 def test_a_multi_valued_sop_class_without_pixel_data():
     result = read_file(mutated("SC_rgb_rle_2frame.dcm", 87), OPTIONS, Limits())
     assert result["Images"] == [] and result["ImageError"]
