@@ -22,10 +22,16 @@ class RegisterApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegisterInput"
+
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegisterOutput"
+
         id = serializers.IntegerField()
         email = serializers.EmailField()
 
@@ -47,6 +53,9 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenObtainInput"
+
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True)
 
@@ -102,6 +111,9 @@ class PasswordChangeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PasswordChangeInput"
+
         old_password = serializers.CharField(max_length=128)
         new_password = serializers.CharField(max_length=128)
 
@@ -117,6 +129,9 @@ class AccountDeleteApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AccountDeleteInput"
+
         password = serializers.CharField(max_length=128)
 
     @extend_schema(request=InputSerializer, responses={204: OpenApiResponse(description="Deleted with its profile and keys."), **ERROR_RESPONSES}, tags=["accounts"])

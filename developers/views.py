@@ -16,6 +16,9 @@ class DeveloperProfileApi(APIView):
     """The caller's developer profile (Bearer token). One per account."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DeveloperProfileInput"
+
         # Only these two are writable: the owner, quotas and id never come from the body.
         purpose = serializers.CharField(max_length=255, allow_blank=True)
         organization = serializers.CharField(max_length=255, allow_blank=True)
@@ -36,15 +39,24 @@ class ApiKeyListCreateApi(APIView):
     """List and create API keys (Bearer token only: an API key cannot mint keys)."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApiKeyInput"
+
         name = serializers.CharField(max_length=50)
 
     class ListItemSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApiKeyListItem"
+
         id = serializers.IntegerField()
         name = serializers.CharField()
         prefix = serializers.CharField()
         created = serializers.DateTimeField()
 
     class CreatedSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApiKeyCreated"
+
         id = serializers.IntegerField()
         name = serializers.CharField()
         key = serializers.CharField(help_text="The full key, shown this once; only its hash is stored.")
