@@ -19,8 +19,10 @@ from io import BytesIO
 from pydicom import dcmread
 
 from dicom_core.limits import Limits
+from dicom_core.render.decode import transfer_syntax
 from dicom_core.render.frames import check_pixel_budget, has_pixel_data
 from dicom_core.render.options import RenderOptions, RenderResult
+from dicom_core.render.passthrough import stored_jpeg_frames
 from dicom_core.render.pipeline import check_options, no_pixel_data_reason, render_dataset
 
 WORKER_PROCESSES = 2
@@ -30,7 +32,9 @@ _pool_lock = threading.Lock()
 
 
 def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
-    """render_dataset on the DICOM file `data`, run in the worker pool.
+    """render_dataset on the DICOM file `data`, run in the worker pool when a native decoder is
+    needed; here when nothing native can crash (native pixel data: numpy only) or nothing is
+    decoded (stored JPEG frames sent as they are).
 
     Raises what render_dataset raises for the caller's fault (InvalidOptionError,
     LimitExceededError), checked here before any work is sent. A crash or a frame slower than
@@ -41,6 +45,11 @@ def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -
     if not has_pixel_data(ds):
         return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))
     check_pixel_budget(ds, limits)
+    stored = stored_jpeg_frames(ds, options, indexes)
+    if stored is not None:
+        return stored
+    if not transfer_syntax(ds).is_encapsulated:
+        return render_dataset(ds, options, limits)
     chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
     futures = submit_chunks(data, options, limits, chunks)
     if futures is None:

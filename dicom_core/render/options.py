@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 IMAGE_FORMATS = ("png", "jpeg", "gif")
+DEFAULT_JPEG_QUALITY = 90
 
 
 @dataclass(frozen=True)
@@ -11,9 +12,15 @@ class RenderOptions:
     frames: tuple[int, ...] | None = None  # 0-based indexes, in the order asked; None = all
     window: tuple[float, float] | None = None  # (center, width) override
     max_size: int | None = None  # longest edge in pixels; never upscales
-    quality: int = 90  # JPEG
+    # JPEG, 1-100. None: not asked, so DEFAULT_JPEG_QUALITY, and stored 8-bit baseline JPEG frames
+    # are sent as they are when rendering would not change a pixel (an explicit quality re-encodes).
+    quality: int | None = None
     animate: bool = False  # gif only: one animated GIF of the selected frames
     png_compress_level: int = 1  # zlib level: 1 is several times faster than 6 for ~10% more bytes
+
+    @property
+    def jpeg_quality(self) -> int:
+        return DEFAULT_JPEG_QUALITY if self.quality is None else self.quality
 
 
 @dataclass

@@ -14,10 +14,10 @@ from dicom_core.render.color import is_color, to_rgb8
 from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure
 from dicom_core.render.encode import encode_animated_gif, encode_image, frame_durations_ms
 from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
-from dicom_core.render.modality import apply_modality
 from dicom_core.render.options import IMAGE_FORMATS, RenderOptions, RenderResult
+from dicom_core.render.passthrough import stored_jpeg_frames
 from dicom_core.render.resize import fit_within
-from dicom_core.render.voi import Voi, apply_display_voi, choose_voi
+from dicom_core.render.voi import Voi, choose_voi, display_values, grayscale_rendering
 
 # Integer frames whose value range is at most this wide go through a lookup table built over
 # that range (as DCMTK does): modality + VOI on <= 65536 values instead of on every pixel.
@@ -32,16 +32,9 @@ def render_frame(ds: Dataset, index: int, window: tuple[float, float] | None) ->
         return to_rgb8(array, ds, photometric), rendering
     if array.ndim == 3:  # a grayscale file whose decoder says otherwise: show the first sample
         array = array[..., 0]
-    voi = choose_voi(ds, index, array, window)
+    voi = choose_voi(ds, index, array.dtype.kind == "f", window)
     inverted = photometric == "MONOCHROME1"
-    display = grayscale_to_uint8(array, ds, index, voi, inverted)
-    rendering = {
-        "window": list(voi.window) if voi.window else None,
-        "voi_source": voi.source,
-        "inverted": inverted,
-        "color": "grayscale",
-    }
-    return display, rendering
+    return grayscale_to_uint8(array, ds, index, voi, inverted), grayscale_rendering(voi, inverted)
 
 
 def grayscale_to_uint8(array: np.ndarray, ds: Dataset, index: int, voi: Voi, inverted: bool) -> np.ndarray:
@@ -53,11 +46,6 @@ def grayscale_to_uint8(array: np.ndarray, ds: Dataset, index: int, voi: Voi, inv
             offsets = array if low == 0 else array.astype(np.int64) - low
             return lut[offsets]
     return display_values(array, ds, index, voi, inverted)
-
-
-def display_values(stored: np.ndarray, ds: Dataset, index: int, voi: Voi, inverted: bool) -> np.ndarray:
-    display = apply_display_voi(apply_modality(stored, ds, index), ds, index, voi)
-    return np.subtract(255, display, out=display) if inverted else display
 
 
 def to_image(pixels: np.ndarray, max_size: int | None) -> Image.Image:
@@ -82,36 +70,46 @@ def no_pixel_data_reason(ds: Dataset) -> str:
     return f"No pixel data in this file (SOP class {name})."
 
 
+def checked_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> list[int]:
+    """The frames to render. Raises InvalidOptionError, LimitExceededError, and
+    UndecodableFrameError when there is no pixel data."""
+    indexes = check_options(ds, options)
+    if not has_pixel_data(ds):
+        raise UndecodableFrameError(no_pixel_data_reason(ds))
+    check_pixel_budget(ds, limits)
+    return indexes
+
+
 def iter_rendered_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> Iterator[bytes]:
     """Encoded images of the selected frames, one decoded, rendered, encoded and dropped at a time.
 
     Raises InvalidOptionError / LimitExceededError before the first frame, and
     UndecodableFrameError for a frame no decoder can read.
     """
-    for image, _ in iter_frame_images(ds, options, limits):
+    indexes = checked_frames(ds, options, limits)
+    stored = stored_jpeg_frames(ds, options, indexes)
+    if stored is not None:
+        yield from stored.images
+        return
+    for image, _ in iter_frame_images(ds, options, indexes):
         yield encode_for(image, options)
 
 
 def encode_for(image: Image.Image, options: RenderOptions) -> bytes:
     return encode_image(
-        image, options.image_format, quality=options.quality, png_compress_level=options.png_compress_level
+        image, options.image_format, quality=options.jpeg_quality, png_compress_level=options.png_compress_level
     )
 
 
-def iter_frame_images(
-    ds: Dataset, options: RenderOptions, limits: Limits
-) -> Iterator[tuple[Image.Image, dict]]:
-    indexes = check_options(ds, options)
-    if not has_pixel_data(ds):
-        raise UndecodableFrameError(no_pixel_data_reason(ds))
-    check_pixel_budget(ds, limits)
+def iter_frame_images(ds: Dataset, options: RenderOptions, indexes: list[int]) -> Iterator[tuple[Image.Image, dict]]:
     for index in indexes:
         pixels, rendering = render_frame(ds, index, options.window)
         yield to_image(pixels, options.max_size), rendering
 
 
 def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> RenderResult:
-    """Every selected frame encoded, or an error saying why there are no images.
+    """Every selected frame encoded (or stored JPEG frames sent as they are, see passthrough.py),
+    or an error saying why there are no images.
 
     Raises only for the caller's fault or a limit: InvalidOptionError, LimitExceededError.
     A frame that cannot be decoded (truncated, corrupt, unsupported, a decoder panic) gives
@@ -121,7 +119,11 @@ def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> Rende
     frames: list[Image.Image] = []
     rendering = None
     try:
-        for image, frame_rendering in iter_frame_images(ds, options, limits):
+        indexes = checked_frames(ds, options, limits)
+        stored = stored_jpeg_frames(ds, options, indexes)
+        if stored is not None:
+            return stored
+        for image, frame_rendering in iter_frame_images(ds, options, indexes):
             rendering = rendering or frame_rendering
             if options.animate and options.image_format == "gif":
                 frames.append(image)
@@ -137,5 +139,5 @@ def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> Rende
         reason = f"The pixel data could not be rendered: {type(exc).__name__}: {exc}"
         return RenderResult(images=[], rendering=None, error=reason)
     if frames:
-        images = [encode_animated_gif(frames, frame_durations_ms(ds, selected_frames(ds, options.frames)))]
+        images = [encode_animated_gif(frames, frame_durations_ms(ds, indexes))]
     return RenderResult(images=images, rendering=rendering, error=None)

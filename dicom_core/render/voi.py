@@ -32,10 +32,10 @@ def window_of(item: Dataset | None) -> tuple[float, float] | None:
     return first_value(item.WindowCenter), first_value(item.WindowWidth)
 
 
-def choose_voi(ds: Dataset, index: int, array: np.ndarray, requested: tuple[float, float] | None) -> Voi:
+def choose_voi(ds: Dataset, index: int, float_pixels: bool, requested: tuple[float, float] | None) -> Voi:
     if requested is not None:
         return Voi("request", (float(requested[0]), float(requested[1])))
-    if array.dtype.kind == "f":
+    if float_pixels:
         return Voi("min-max")
     if (window := window_of(ds)) is not None:
         return Voi("file-window", window)
@@ -98,3 +98,19 @@ def apply_display_voi(values: np.ndarray, ds: Dataset, index: int, voi: Voi) -> 
     if finite.size == 0:
         return np.zeros(values.shape, np.uint8)
     return stretch(np.nan_to_num(values), float(finite.min()), float(finite.max()))
+
+
+def display_values(stored: np.ndarray, ds: Dataset, index: int, voi: Voi, inverted: bool) -> np.ndarray:
+    """Stored values to the 8-bit values shown: modality, VOI, then MONOCHROME1 inversion."""
+    display = apply_display_voi(apply_modality(stored, ds, index), ds, index, voi)
+    return np.subtract(255, display, out=display) if inverted else display
+
+
+def grayscale_rendering(voi: Voi, inverted: bool) -> dict:
+    """How a grayscale frame was rendered, as the API reports it."""
+    return {
+        "window": list(voi.window) if voi.window else None,
+        "voi_source": voi.source,
+        "inverted": inverted,
+        "color": "grayscale",
+    }

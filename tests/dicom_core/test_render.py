@@ -12,8 +12,9 @@ import pydicom
 import pytest
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate, get_frame
+from pydicom.encaps import encapsulate, generate_frames, get_frame
 from pydicom.pixels import get_decoder
+from pydicom.uid import JPEGBaseline8Bit
 
 from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
@@ -296,10 +297,99 @@ def test_a_frame_over_its_time_is_given_up_and_the_pool_recovers():
 
 
 def test_a_worker_killed_by_a_signal_does_not_break_later_requests():
-    data = corpus_bytes("MR_small.dcm")
+    data = corpus_bytes("MR_small_RLE.dcm")  # encapsulated: decoded in the pool
     assert render_bytes_isolated(data, RenderOptions(), LIMITS).error is None
+    assert isolated.get_pool()._processes
     for process in list(isolated.get_pool()._processes.values()):
         os.kill(process.pid, signal.SIGKILL)  # what a native crash in a decoder does to its process
     first = render_bytes_isolated(data, RenderOptions(), LIMITS)
     assert first.images or first.error == "The pixel data crashed the decoder."
     assert len(render_bytes_isolated(data, RenderOptions(), LIMITS).images) == 1
+
+
+def test_native_pixel_data_renders_without_the_pool():
+    isolated.discard_pool(isolated._pool)
+    for name in ("CT_small.dcm", "image_dfl.dcm", "MR_small_bigendian.dcm"):
+        result = render_bytes_isolated(corpus_bytes(name), RenderOptions(), LIMITS)
+        assert result.error is None and result.images == render(name).images, name
+    assert isolated._pool is None
+
+
+def baseline_gray_jpeg_file(frames: int = 3, **elements) -> bytes:
+    """An xa_96f-like file: 8-bit MONOCHROME2 JPEG Baseline frames, window 128/256, every frame different."""
+    ramp = np.add.outer(np.arange(32), np.arange(48)).astype(np.uint8) * 2
+    fragments = []
+    for number in range(frames):
+        buffer = BytesIO()
+        Image.fromarray(np.roll(ramp, 5 * number, axis=1)).save(buffer, "JPEG", quality=80)
+        fragments.append(buffer.getvalue())
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.12.1"
+    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
+    ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, "1.2.3.4.5"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 32, 48, frames
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 8, 8, 7
+    ds.PixelRepresentation, ds.PhotometricInterpretation = 0, "MONOCHROME2"
+    ds.WindowCenter, ds.WindowWidth = 128, 256
+    for keyword, value in elements.items():
+        setattr(ds, keyword, value)
+    ds.PixelData = encapsulate(fragments)
+    ds["PixelData"].VR = "OB"
+    out = BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def stored_fragments(data: bytes) -> list[bytes]:
+    ds = pydicom.dcmread(BytesIO(data))
+    return list(generate_frames(ds.PixelData, number_of_frames=int(ds.NumberOfFrames)))
+
+
+FILE_WINDOW = {"window": [128.0, 256.0], "voi_source": "file-window", "inverted": False, "color": "grayscale"}
+
+
+@pytest.mark.parametrize(
+    ("file_elements", "options", "rendering"),
+    [
+        ({}, {}, FILE_WINDOW),
+        ({}, {"frames": (2, 0)}, FILE_WINDOW),
+        ({}, {"window": (128.0, 256.0)}, {**FILE_WINDOW, "voi_source": "request"}),
+        ({"WindowCenter": None, "WindowWidth": None}, {}, {**FILE_WINDOW, "window": None, "voi_source": "none"}),
+        ({"RescaleSlope": 1, "RescaleIntercept": 0}, {}, FILE_WINDOW),
+    ],
+)
+def test_identity_rendering_sends_the_stored_jpeg_frames(file_elements, options, rendering):
+    data = baseline_gray_jpeg_file(**file_elements)
+    stored = stored_fragments(data)
+    expected = [stored[index] for index in options.get("frames", range(len(stored)))]
+    jpeg = RenderOptions(image_format="jpeg", **options)
+    for result in (render_bytes_isolated(data, jpeg, LIMITS), render(pydicom.dcmread(BytesIO(data)), **vars(jpeg))):
+        assert result.error is None
+        assert result.images == expected
+        assert result.rendering == rendering
+    rendered_png = render_bytes_isolated(data, RenderOptions(**options), LIMITS)  # the pixels really are unchanged
+    assert rendered_png.rendering == rendering
+    assert [pixels(image).tolist() for image in rendered_png.images] == [pixels(image).tolist() for image in expected]
+
+
+@pytest.mark.parametrize(
+    ("file_elements", "options"),
+    [
+        ({}, {"window": (100.0, 200.0)}),
+        ({}, {"max_size": 16}),
+        ({}, {"quality": 90}),  # asked explicitly: re-encoded at that quality
+        ({"WindowWidth": 200}, {}),
+        ({"RescaleIntercept": 10}, {}),
+        ({"PhotometricInterpretation": "MONOCHROME1"}, {}),
+    ],
+)
+def test_any_change_to_the_pixels_disables_passthrough(file_elements, options):
+    data = baseline_gray_jpeg_file(**file_elements)
+    result = render_bytes_isolated(data, RenderOptions(image_format="jpeg", **options), LIMITS)
+    assert result.error is None and len(result.images) == 3
+    for image, stored in zip(result.images, stored_fragments(data)):
+        assert image != stored
+        assert Image.open(BytesIO(image)).format == "JPEG"
+    assert render_bytes_isolated(data, RenderOptions(image_format="png"), LIMITS).images[0].startswith(b"\x89PNG")
