@@ -1,5 +1,6 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
 
@@ -16,3 +17,7 @@ class DeveloperProfileAdmin(admin.ModelAdmin):
 class DeveloperAPIKeyAdmin(APIKeyModelAdmin):
     list_display = [*APIKeyModelAdmin.list_display, "profile"]
     search_fields = [*APIKeyModelAdmin.search_fields, "profile__user__email"]
+
+
+# The library's own key model is unused here: our keys belong to developer profiles.
+admin.site.unregister(APIKey)
