@@ -12,27 +12,66 @@ from dicom_core.render import RenderOptions
 
 
 class ReadRequestSerializer(serializers.Serializer):
-    """Documents the multipart body; parsing is done by read_options_from_request."""
+    """The multipart body of a read (documentation only: read_options_from_request parses it).
+
+    Every option but `file` may also be sent as a query parameter of the same name (the form
+    field wins when both are sent). Each bad value answers 400 with `field` naming it.
+    """
 
     file = serializers.FileField(help_text="A DICOM file (with or without preamble or file meta) or a .zip of them; the content decides.")
-    fields = serializers.CharField(required=False, help_text="Comma-separated keywords to return, e.g. `PatientName,StudyDate,Modality`.")
-    return_format = serializers.ChoiceField(["png", "jpeg", "jpg", "gif"], required=False, help_text="Image format (default png; case-insensitive).")
-    images = serializers.BooleanField(required=False, help_text="false: metadata only; the pixel data is not even read.")
-    frames = serializers.CharField(required=False, help_text="1-based frames, lists and ranges: `1,3,5-9`. Images come back in this order.")
-    window_center = serializers.FloatField(required=False, help_text="VOI window center (with window_width): overrides the file's window.")
-    window_width = serializers.FloatField(required=False, help_text="VOI window width, >= 1.")
-    max_size = serializers.IntegerField(required=False, help_text="Longest edge in pixels, aspect kept, never upscaled.")
-    quality = serializers.IntegerField(required=False, help_text="JPEG quality 1-100 (default 90).")
-    animate = serializers.BooleanField(required=False, help_text="With gif: one animated GIF of the frames, timed by Frame Time (default 100 ms a frame).")
-    metadata = serializers.ChoiceField(["flat", "dicom-json"], required=False, help_text="flat (default, the guide's form) or the DICOM JSON model of PS3.18 Annex F.")
-    anonymize = serializers.BooleanField(required=False, help_text="Apply the PS3.15 Basic Application Level Confidentiality Profile to the metadata returned.")
+    fields = serializers.CharField(required=False, help_text="Comma-separated keywords to return, e.g. `PatientName,StudyDate,Modality`. An unknown keyword is a 400.")
+    return_format = serializers.ChoiceField(["png", "jpeg", "jpg", "gif"], required=False, default="png", help_text="Image format, case-insensitive, e.g. `jpeg`.")
+    images = serializers.BooleanField(required=False, default=True, help_text="`false`: metadata only; the pixel data is not even read (no `ImageFormat`, `Rendering`, `Images`). Accepts true/false, 1/0, yes/no.")
+    frames = serializers.CharField(
+        required=False,
+        help_text="1-based frames (as in DICOMweb), lists and ranges, e.g. `1,3,5-9`. Images come back in this order; "
+        "a frame the file does not have is a 400 naming it (in a zip, every member must have it). Default: every frame.",
+    )
+    window_center = serializers.FloatField(required=False, help_text="VOI window center, e.g. `40`; sent with window_width. Overrides the file's VOI (linear function of PS3.3 C.11.2.1.2).")
+    window_width = serializers.FloatField(
+        required=False,
+        help_text="VOI window width, at least 1, e.g. `400`; sent with window_center. A grayscale window: color images "
+        "(RGB, YBR, palette) are shown as they are and their `Rendering` says `\"voi_source\": \"none\"`.",
+    )
+    max_size = serializers.IntegerField(required=False, min_value=1, max_value=10_000, help_text="Longest edge in pixels (1-10000), e.g. `256`: aspect kept, downscaled with LANCZOS, never upscaled.")
+    quality = serializers.IntegerField(required=False, min_value=1, max_value=100, default=90, help_text="JPEG quality 1-100, e.g. `80` (ignored for PNG and GIF). Not sent: 90, and an 8-bit grayscale JPEG Baseline frame that rendering would not change is sent as stored, not re-encoded.")
+    animate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="`true` with `return_format=gif`: `Images` holds one animated GIF of all (or the selected) frames, each shown for "
+        "its Frame Time Vector increment, else Frame Time, else 1000 / Cine Rate ms; 100 ms a frame when the file gives none.",
+    )
+    metadata = serializers.ChoiceField(
+        ["flat", "dicom-json"],
+        required=False,
+        default="flat",
+        help_text="`flat`: the guide's keyword -> string form. `dicom-json`: the DICOM JSON model of PS3.18 Annex F, its "
+        "attributes keyed by 8 hex digits in the same object as `ImageFormat`, `Rendering`, `Images`, `ImageError` "
+        "(and `name` in a zip); binary values inline (base64) up to 1024 bytes, larger ones (Pixel Data) as `{\"vr\"}` only; "
+        "no file meta group. `fields` keeps the attributes named that the file has.",
+    )
+    anonymize = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="`true`: the PS3.15 Basic Application Level Confidentiality Profile is applied to the metadata returned: "
+        "identifying attributes removed, emptied or replaced by dummies, private tags removed, UIDs replaced by new ones "
+        "(the same old UID gets the same new UID across the members of one zip, a new one in every request), "
+        "PatientIdentityRemoved `YES` and DeidentificationMethod set. The images are NOT de-identified: "
+        "they are rendered from the original pixels, so burned-in annotations are not removed.",
+    )
 
     OPTION_NAMES = ["fields", "return_format", "images", "frames", "window_center", "window_width", "max_size", "quality", "animate", "metadata", "anonymize"]
     RESPONSE_DESCRIPTION = (
-        "One file: its metadata (keyword -> string; sequences as lists of objects; private tags as "
-        '"(gggg,eeee)"), then `ImageFormat`, `Rendering` and `Images` (base64, one per frame), or '
-        "`Images: []` with `ImageError` when the file has no decodable pixel data. A zip: "
-        '`{"files": [{"name", ...}], "skipped": [{"name", "reason"}]}`.'
+        "One file: its metadata, then `ImageFormat`, `Rendering` and `Images` (base64, one per frame in the order asked, "
+        "or one animated GIF), or `Images: []` with `ImageError` (and no `Rendering`) when the file has no decodable pixel data; "
+        "`images=false` gives the metadata alone. The metadata is flat by default (keyword -> string; sequences as lists of "
+        'objects; private tags as "(gggg,eeee)"), or with `metadata=dicom-json` the DICOM JSON model (PS3.18 Annex F) whose '
+        "attributes sit under their 8-hex-digit tags in the same object: every key of 8 hex digits is an attribute, every "
+        "other key (`ImageFormat`, `Rendering`, `Images`, `ImageError`, `name`) is the service's, so "
+        "`pydicom.Dataset.from_json({k: v for k, v in body.items() if len(k) == 8})` reads it back. "
+        '`Rendering`: `{"window": [center, width] or null, "voi_source": "file-window" | "voi-lut" | "min-max" | "request" | '
+        '"none", "inverted": true/false, "color": "RGB" | "grayscale"}` for the first image. '
+        'A zip: `{"files": [{"name", ...the same object...}], "skipped": [{"name", "reason"}]}`; the options apply to every member.'
     )
     EXAMPLES = [
         OpenApiExample(
@@ -52,9 +91,42 @@ class ReadRequestSerializer(serializers.Serializer):
             response_only=True,
         ),
         OpenApiExample(
+            "DICOM JSON, anonymized, with a window asked for",
+            value={
+                "00080060": {"vr": "CS", "Value": ["CT"]},
+                "00100010": {"vr": "PN", "Value": [{"Alphabetic": "ANONYMIZED"}]},
+                "00120062": {"vr": "CS", "Value": ["YES"]},
+                "00280010": {"vr": "US", "Value": [128]},
+                "7FE00010": {"vr": "OW"},
+                "ImageFormat": "PNG",
+                "Rendering": {"window": [40.0, 80.0], "voi_source": "request", "inverted": False, "color": "grayscale"},
+                "Images": ["iVBORw0KGgoAAAANSUhEUgAAAIAAAACACAAAAADrRVxmAAA..."],
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
             "Frames 1 and 3 as JPEG, at most 256 pixels (form fields)",
             value={"frames": "1,3", "return_format": "jpeg", "max_size": 256, "quality": 80},
             request_only=True,
+            media_type="multipart/form-data",  # examples are matched to the body's media type
+        ),
+        OpenApiExample(
+            "A narrow window, DICOM JSON, anonymized",
+            value={"window_center": 40, "window_width": 80, "metadata": "dicom-json", "anonymize": True},
+            request_only=True,
+            media_type="multipart/form-data",  # examples are matched to the body's media type
+        ),
+        OpenApiExample(
+            "Frames 5 to 9 as one animated GIF",
+            value={"frames": "5-9", "return_format": "gif", "animate": True},
+            request_only=True,
+            media_type="multipart/form-data",  # examples are matched to the body's media type
+        ),
+        OpenApiExample(
+            "Metadata only, a few keywords",
+            value={"images": False, "fields": "PatientName,StudyDate,Modality"},
+            request_only=True,
+            media_type="multipart/form-data",  # examples are matched to the body's media type
         ),
     ]
 
@@ -66,6 +138,7 @@ def _option(request, name: str) -> str | None:
 
 
 def read_options_from_request(request) -> ReadOptions:
+    """Raises InvalidOptionError naming the first bad option."""
     get = lambda name: _option(request, name)  # noqa: E731
     fields = parse_fields(get("fields") or "")
     image_format = parse.parse_return_format(get("return_format"))
@@ -77,13 +150,16 @@ def read_options_from_request(request) -> ReadOptions:
         frames=parse.parse_frames(get("frames")) if get("frames") else None,
         window=parse.parse_window(get("window_center"), get("window_width")),
         max_size=parse.parse_max_size(get("max_size")),
-        quality=parse.parse_quality(get("quality")),
+        # not sent: None, the renderer's default, which may send stored JPEG frames as they are
+        quality=parse.parse_quality(get("quality")) if get("quality") else None,
         animate=animate,
         png_compress_level=settings.PNG_COMPRESS_LEVEL,
     )
     return ReadOptions(
         fields=tuple(validate_fields(fields)) if fields else None,
         images=parse.parse_bool("images", get("images"), True),
+        metadata=parse.parse_metadata_mode(get("metadata")),
+        anonymize=parse.parse_bool("anonymize", get("anonymize"), False),
         render=render,
     )
 

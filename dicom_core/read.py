@@ -1,9 +1,12 @@
 """The read operation: uploaded bytes (one DICOM file or a zip of them) -> the JSON object.
 
-One file: {...flat metadata..., "ImageFormat", "Rendering", "Images"} (or "ImageError" and
-"Images": [] when there is nothing to show). A zip: {"files": [{"name", ...the same...}],
-"skipped": [{"name", "reason"}]}. The decoded-pixel budget is per request: across a zip the
-declared sizes add up.
+One file: {...metadata..., "ImageFormat", "Rendering", "Images"} (or "ImageError" and
+"Images": [] when there is nothing to show). The metadata is the flat keyword form, or with
+metadata="dicom-json" the DICOM JSON model's attributes keyed by 8 hex digits, in the same
+top-level object: the service's keys are never 8 hex digits, so one shape serves both. A zip:
+{"files": [{"name", ...the same...}], "skipped": [{"name", "reason"}]}. The decoded-pixel
+budget and the anonymizer's UID map are per request: across a zip the declared sizes add up,
+and a UID replaced in one member is replaced by the same new UID in every other.
 """
 
 import base64
@@ -11,10 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from pydicom.dataset import Dataset
 
+from dicom_core.anonymize import anonymize
 from dicom_core.archive import SkippedMember, iter_zip_members
-from dicom_core.errors import MalformedInputError, NotDicomError
+from dicom_core.dicom_json import dicom_json
+from dicom_core.errors import InvalidOptionError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
+from dicom_core.options import MetadataMode
 from dicom_core.reading import as_dicom_file, is_zip, read_dataset
 from dicom_core.render import (
     RenderOptions,
@@ -31,6 +37,10 @@ MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
 class ReadOptions:
     fields: tuple[str, ...] | None = None  # validated keywords; None = every element
     images: bool = True  # False: metadata only, the pixel data is not even read
+    metadata: MetadataMode = "flat"  # or "dicom-json": the DICOM JSON model of PS3.18 Annex F
+    # The PS3.15 Basic Profile on the metadata returned; the images are rendered from the
+    # original bytes (pixels are not de-identified).
+    anonymize: bool = False
     render: RenderOptions = field(default_factory=RenderOptions)
     # Render in the worker pool (render_bytes_isolated): a decoder that aborts natively or
     # stalls costs this file its images, not the process. False renders here (CLI, tests).
@@ -39,22 +49,24 @@ class ReadOptions:
 
 def read_file(data: bytes, options: ReadOptions, limits: Limits) -> dict:
     """Raises NotDicomError, MalformedInputError, LimitExceededError, InvalidOptionError."""
+    uid_map: dict[str, str] = {}  # old UID -> new UID, shared by the members of a zip
     if is_zip(data):
-        return read_zip(data, options, limits)
-    return read_one(data, options, limits)
+        return read_zip(data, options, limits, uid_map)
+    return read_one(data, options, limits, uid_map)
 
 
-def read_one(data: bytes, options: ReadOptions, limits: Limits) -> dict:
+def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> dict:
     """One DICOM file's object; raises NotDicomError/MalformedInputError before any rendering."""
-    return describe(read_dataset(data, limits, stop_before_pixels=not options.images), data, options, limits)
+    dataset = read_dataset(data, limits, stop_before_pixels=not options.images)
+    return describe(dataset, data, options, limits, uid_map)
 
 
-def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits) -> dict:
-    fields = list(options.fields) if options.fields is not None else None
-    result = flat_metadata(dataset, fields)
-    if not options.images:
+def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> dict:
+    # Render first: the renderer must see the dataset as it was, not anonymized.
+    rendered = render(dataset, data, options, limits) if options.images else None
+    result = metadata(dataset, options, uid_map)
+    if rendered is None:
         return result
-    rendered = render(dataset, data, options, limits)
     result["ImageFormat"] = options.render.image_format.upper()
     if rendered.error is None:
         result["Rendering"] = rendered.rendering
@@ -64,7 +76,17 @@ def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits
     return result
 
 
-def read_zip(data: bytes, options: ReadOptions, limits: Limits) -> dict:
+def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) -> dict:
+    """The dataset's metadata as asked; anonymizing changes `dataset` in place."""
+    if options.anonymize:
+        anonymize(dataset, uid_map)
+    fields = list(options.fields) if options.fields is not None else None
+    if options.metadata == "dicom-json":
+        return dicom_json(dataset, fields)
+    return flat_metadata(dataset, fields)
+
+
+def read_zip(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> dict:
     files: list[dict] = []
     skipped: list[dict] = []
     pixel_bytes_left = limits.max_decoded_bytes
@@ -81,7 +103,11 @@ def read_zip(data: bytes, options: ReadOptions, limits: Limits) -> dict:
             skipped.append({"name": member.name, "reason": "DICOMDIR is a media index, not an image."})
             continue
         member_limits = replace(limits, max_decoded_bytes=pixel_bytes_left)
-        files.append({"name": member.name, **describe(dataset, member.data, options, member_limits)})
+        try:
+            described = describe(dataset, member.data, options, member_limits, uid_map)
+        except InvalidOptionError as exc:  # e.g. a frame this member does not have: say which member
+            raise InvalidOptionError(f"Zip member {member.name!r}: {exc.message}", field=exc.field) from exc
+        files.append({"name": member.name, **described})
         if options.images:
             pixel_bytes_left -= declared_pixel_bytes(dataset)
     return {"files": files, "skipped": skipped}

@@ -5,8 +5,9 @@ import warnings
 
 import pytest
 from PIL import Image
+from pydicom.dataset import Dataset
 
-from dicom_core.errors import LimitExceededError, NotDicomError
+from dicom_core.errors import InvalidOptionError, LimitExceededError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.logging_safety import silence_pydicom_logging
 from dicom_core.read import ReadOptions, read_file
@@ -116,3 +117,49 @@ def test_no_patient_value_reaches_the_logs_or_warnings(caplog):
     assert result["SOPInstanceUID"] == "SECRETVALUE"
     assert "SECRETVALUE" not in caplog.text
     assert not [w for w in caught if "SECRETVALUE" in str(w.message)]
+
+
+# --- metadata=dicom-json and anonymize (ReadOptions.metadata, ReadOptions.anonymize) ---------
+
+
+def test_dicom_json_sits_beside_the_image_keys():
+    result = read_file(corpus_bytes("CT_small.dcm"), ReadOptions(metadata="dicom-json"), LIMITS)
+    assert list(result)[-3:] == ["ImageFormat", "Rendering", "Images"]
+    attributes = {key: value for key, value in result.items() if key not in ("ImageFormat", "Rendering", "Images")}
+    assert Dataset.from_json(attributes).PatientName == "CompressedSamples^CT1"
+    assert "00020010" not in result  # no file meta group in the DICOM JSON model
+
+
+def test_dicom_json_of_a_zip_member_keeps_its_name():
+    data = zip_of({"ct.dcm": corpus_bytes("CT_small.dcm")})
+    result = read_file(data, ReadOptions(metadata="dicom-json", images=False, fields=("Modality",)), LIMITS)
+    assert result["files"] == [{"name": "ct.dcm", "00080060": {"vr": "CS", "Value": ["CT"]}}]
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_anonymized_metadata_but_images_from_the_original(isolated):
+    data = corpus_bytes("examples_overlay.dcm")
+    plain = read_file(data, ReadOptions(isolated=isolated), LIMITS)
+    anonymized = read_file(data, ReadOptions(anonymize=True, isolated=isolated), LIMITS)
+    assert anonymized["Images"] == plain["Images"] and anonymized["Rendering"] == plain["Rendering"]
+    assert anonymized["PatientIdentityRemoved"] == "YES"
+    assert anonymized["SOPInstanceUID"] != plain["SOPInstanceUID"]
+    assert not [key for key in anonymized if key.startswith("(")] and [key for key in plain if key.startswith("(")]
+
+
+def test_one_uid_map_per_request():
+    ct = corpus_bytes("CT_small.dcm")
+    data = zip_of({"a.dcm": ct, "copy/a.dcm": ct})
+    options = ReadOptions(anonymize=True, images=False, fields=("StudyInstanceUID", "SOPInstanceUID"))
+    first, copy = read_file(data, options, LIMITS)["files"]
+    assert first["SOPInstanceUID"] == copy["SOPInstanceUID"] != "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
+    again = read_file(data, options, LIMITS)["files"][0]
+    assert again["StudyInstanceUID"] != first["StudyInstanceUID"]
+
+
+def test_a_missing_frame_in_a_zip_names_the_member():
+    data = zip_of({"mr.dcm": corpus_bytes("emri_small.dcm"), "ct/one.dcm": corpus_bytes("CT_small.dcm")})
+    with pytest.raises(InvalidOptionError) as caught:
+        read_file(data, ReadOptions(render=RenderOptions(frames=(2,))), LIMITS)
+    assert caught.value.field == "frames"
+    assert "'ct/one.dcm'" in caught.value.message and "Frame 3" in caught.value.message
