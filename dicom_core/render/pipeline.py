@@ -43,6 +43,8 @@ def grayscale_to_uint8(array: np.ndarray, ds: Dataset, index: int, voi: Voi, inv
         if high - low < MAX_LUT_ENTRIES:
             domain = np.arange(low, high + 1, dtype=np.int64)
             lut = display_values(domain, ds, index, voi, inverted)
+            if array.dtype == np.uint8 and low == 0 and np.array_equal(lut, domain):
+                return array  # 8-bit data shown as stored (xa_96f's window 128/256): skip the lookup
             offsets = array if low == 0 else array.astype(np.int64) - low
             return lut[offsets]
     return display_values(array, ds, index, voi, inverted)

@@ -27,7 +27,7 @@ from dicom_core.render import (
 )
 from dicom_core.render import isolated
 from dicom_core.render.decode import decode_frame
-from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, frame_durations_ms
+from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, encode_png, frame_durations_ms
 from dicom_core.render.isolated import render_bytes_isolated
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -393,3 +393,13 @@ def test_any_change_to_the_pixels_disables_passthrough(file_elements, options):
         assert image != stored
         assert Image.open(BytesIO(image)).format == "JPEG"
     assert render_bytes_isolated(data, RenderOptions(image_format="png"), LIMITS).images[0].startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 1), (3, 4, 3), (64, 48)])
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_png_encoder_round_trips_gray_and_rgb(shape, level):
+    values = np.random.default_rng(sum(shape) + level).integers(0, 256, shape, dtype=np.uint8)
+    encoded = encode_png(Image.fromarray(values), level)
+    decoded = Image.open(BytesIO(encoded))
+    assert decoded.format == "PNG" and decoded.mode == ("RGB" if len(shape) == 3 else "L")
+    np.testing.assert_array_equal(np.asarray(decoded), values)
