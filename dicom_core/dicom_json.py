@@ -14,7 +14,8 @@ a property of the instance).
 
 Odd files never make this raise: each attribute is converted on its own, and one pydicom
 cannot convert (an unparseable raw element, an invalid DS or IS string, a non-finite float
-that JSON cannot carry) falls back to its values as strings, or to its raw bytes as UN.
+that JSON cannot carry) falls back to its raw bytes (or text) as UN, or, for a non-finite
+float, to its values as strings.
 """
 
 import base64
@@ -74,10 +75,10 @@ def _attribute_json(ds: Dataset, tag: BaseTag, inline_binary_max: int) -> Attrib
     try:
         attribute = elem.to_json_dict(None, inline_binary_max)
     except Exception:  # e.g. an invalid DS string raises in pydicom's number conversion
-        return _strings_json(vr, elem)
+        return _unconvertible_json(vr, elem, inline_binary_max)
     attribute["vr"] = vr
     if _has_non_finite_number(attribute):
-        return _strings_json(vr, elem)
+        return _unconvertible_json(vr, elem, inline_binary_max)
     return attribute
 
 
@@ -101,6 +102,16 @@ def _raw_json(raw: RawDataElement | DataElement, inline_binary_max: int) -> Attr
     """An element pydicom cannot convert: its undecoded bytes, as UN."""
     value = raw.value if isinstance(raw.value, bytes | bytearray) else None
     return _binary_json("UN", value, inline_binary_max)
+
+
+def _unconvertible_json(vr: str, elem: DataElement, inline_binary_max: int) -> Attribute:
+    """A DS or IS that is no number travels as its text in UN bytes: a JSON string there
+    would be refused by readers of the model (pydicom's from_json among them)."""
+    if vr in ("DS", "IS"):
+        values = elem.value if elem.VM > 1 else [elem.value]
+        text = "\\".join(str(value) for value in values if value is not None)
+        return _binary_json("UN", text.encode("ascii", "replace"), inline_binary_max)
+    return _strings_json(vr, elem)
 
 
 def _strings_json(vr: str, elem: DataElement) -> Attribute:
