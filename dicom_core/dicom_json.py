@@ -14,8 +14,8 @@ a property of the instance).
 
 Odd files never make this raise: each attribute is converted on its own, and one pydicom
 cannot convert (an unparseable raw element, an invalid DS or IS string, a non-finite float
-that JSON cannot carry) falls back to its raw bytes (or text) as UN, or, for a non-finite
-float, to its values as strings.
+that JSON cannot carry) falls back to its raw bytes as UN, to no value (a DS or IS that is
+no number), or to its values as strings (a non-finite FL or FD).
 """
 
 import base64
@@ -75,10 +75,10 @@ def _attribute_json(ds: Dataset, tag: BaseTag, inline_binary_max: int) -> Attrib
     try:
         attribute = elem.to_json_dict(None, inline_binary_max)
     except Exception:  # e.g. an invalid DS string raises in pydicom's number conversion
-        return _unconvertible_json(vr, elem, inline_binary_max)
+        return _unconvertible_json(vr, elem)
     attribute["vr"] = vr
     if _has_non_finite_number(attribute):
-        return _unconvertible_json(vr, elem, inline_binary_max)
+        return _unconvertible_json(vr, elem)
     return attribute
 
 
@@ -104,14 +104,11 @@ def _raw_json(raw: RawDataElement | DataElement, inline_binary_max: int) -> Attr
     return _binary_json("UN", value, inline_binary_max)
 
 
-def _unconvertible_json(vr: str, elem: DataElement, inline_binary_max: int) -> Attribute:
-    """A DS or IS that is no number travels as its text in UN bytes: a JSON string there
-    would be refused by readers of the model (pydicom's from_json among them)."""
-    if vr in ("DS", "IS"):
-        values = elem.value if elem.VM > 1 else [elem.value]
-        text = "\\".join(str(value) for value in values if value is not None)
-        return _binary_json("UN", text.encode("ascii", "replace"), inline_binary_max)
-    return _strings_json(vr, elem)
+def _unconvertible_json(vr: str, elem: DataElement) -> Attribute:
+    """A DS or IS that is no number has no place in the model: a JSON string there is refused
+    by its readers (pydicom's from_json among them), and so are its bytes as UN (they are
+    converted back to DS). It is sent without a value; the flat metadata keeps its text."""
+    return {"vr": vr} if vr in ("DS", "IS") else _strings_json(vr, elem)
 
 
 def _strings_json(vr: str, elem: DataElement) -> Attribute:
