@@ -60,7 +60,6 @@ class ReadRequestSerializer(serializers.Serializer):
         "they are rendered from the original pixels, so burned-in annotations are not removed.",
     )
 
-    OPTION_NAMES = ["fields", "return_format", "images", "frames", "window_center", "window_width", "max_size", "quality", "animate", "metadata", "anonymize"]
     RESPONSE_DESCRIPTION = (
         "One file: its metadata, then `ImageFormat`, `Rendering` and `Images` (base64, one per frame in the order asked, "
         "or one animated GIF), or `Images: []` with `ImageError` (and no `Rendering`) when the file has no decodable pixel data; "

@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -25,6 +25,14 @@ API_KEY_ERRORS = {
 }
 
 
+# The read options also work as query parameters (a form field wins when both are sent).
+READ_QUERY_PARAMETERS = [
+    OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False, description=f"Same as the form field: {field.help_text}")
+    for name, field in ReadRequestSerializer().fields.items()
+    if name != "file"
+]
+
+
 class DicomApiView(MeteredMixin, APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
@@ -44,6 +52,7 @@ class DicomReadApi(DicomApiView):
     @extend_schema(
         tags=["dicom"],
         request={"multipart/form-data": ReadRequestSerializer},
+        parameters=READ_QUERY_PARAMETERS,
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=ReadRequestSerializer.RESPONSE_DESCRIPTION), **API_KEY_ERRORS},
         examples=ReadRequestSerializer.EXAMPLES,
     )
