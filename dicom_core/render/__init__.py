@@ -7,7 +7,7 @@ runs them in a pool of worker processes with a per-frame time limit.
 
 from dicom_core.render.decode import UndecodableFrameError
 from dicom_core.render.frames import check_pixel_budget, declared_pixel_bytes, frame_count
-from dicom_core.render.isolated import render_bytes_isolated, warm_up
+from dicom_core.render.isolated import render_bytes_isolated, render_isolated, warm_up
 from dicom_core.render.options import RenderOptions, RenderResult
 from dicom_core.render.pipeline import iter_rendered_frames, render_dataset
 
@@ -21,5 +21,6 @@ __all__ = [
     "iter_rendered_frames",
     "render_bytes_isolated",
     "render_dataset",
+    "render_isolated",
     "warm_up",
 ]

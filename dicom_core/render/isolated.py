@@ -17,6 +17,7 @@ from dataclasses import replace
 from io import BytesIO
 
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 
 from dicom_core.limits import Limits
 from dicom_core.render.decode import transfer_syntax
@@ -32,15 +33,19 @@ _pool_lock = threading.Lock()
 
 
 def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
-    """render_dataset on the DICOM file `data`, run in the worker pool when a native decoder is
-    needed; here when nothing native can crash (native pixel data: numpy only) or nothing is
-    decoded (stored JPEG frames sent as they are).
+    """render_isolated on the DICOM file `data`, parsed here."""
+    return render_isolated(dcmread(BytesIO(data), force=True), data, options, limits)
+
+
+def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
+    """render_dataset on `ds` (the file `data` already parsed, with its pixel data), run in the
+    worker pool when a native decoder is needed; here when nothing native can crash (native pixel
+    data: numpy only) or nothing is decoded (stored JPEG frames sent as they are).
 
     Raises what render_dataset raises for the caller's fault (InvalidOptionError,
     LimitExceededError), checked here before any work is sent. A crash or a frame slower than
     limits.frame_timeout_seconds gives a RenderResult with `error`.
     """
-    ds = dcmread(BytesIO(data), force=True)
     indexes = check_options(ds, options)
     if not has_pixel_data(ds):
         return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))

@@ -28,7 +28,8 @@ from dicom_core.render import (
 from dicom_core.render import isolated
 from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, encode_png, frame_durations_ms
-from dicom_core.render.isolated import render_bytes_isolated
+from dicom_core.render.isolated import render_bytes_isolated, render_isolated
+from dicom_core.reading import read_dataset
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 LIMITS = Limits()
@@ -403,3 +404,10 @@ def test_png_encoder_round_trips_gray_and_rgb(shape, level):
     decoded = Image.open(BytesIO(encoded))
     assert decoded.format == "PNG" and decoded.mode == ("RGB" if len(shape) == 3 else "L")
     np.testing.assert_array_equal(np.asarray(decoded), values)
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_RLE.dcm", "emri_small.dcm"])
+def test_an_already_parsed_dataset_renders_as_its_bytes_do(name):
+    data = corpus_bytes(name)
+    parsed = read_dataset(data, LIMITS, stop_before_pixels=False)
+    assert render_isolated(parsed, data, RenderOptions(), LIMITS) == render_bytes_isolated(data, RenderOptions(), LIMITS)
