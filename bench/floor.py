@@ -1,19 +1,25 @@
 """The floor: the least work that gives the endpoint's answer, in-process and independent of the
 service's code. Read with pydicom, decode each frame with the fastest decoder, window to 8 bits
-with numpy, encode with Pillow (PNG compress_level=1, or JPEG), frames of a multi-frame file spread
-over 2 processes, base64, json.dumps.
+with numpy, encode (PNG: rows filtered "Up" by numpy, deflated at level 1 by libdeflate, ~5x
+faster than Pillow's PNG encoder; JPEG: Pillow, quality 90), frames of a multi-frame file spread
+over 2 processes, base64, json.dumps. 8-bit JPEG Baseline frames that the window leaves as they are
+(window 128/256 or none, no rescale) are sent as stored when JPEG is asked, as the endpoint does.
 """
 
 import base64
 import json
 import multiprocessing
+import struct
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from io import BytesIO
 
+import imagecodecs
 import numpy as np
 from PIL import Image
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
 from pydicom.multival import MultiValue
 from pydicom.pixels import get_decoder
 
@@ -43,7 +49,9 @@ def floor_job(data: bytes, image_format: str, pool: ProcessPoolExecutor) -> str:
     """The JSON text answering one file: its metadata, then every frame as base64 images."""
     ds = dcmread(BytesIO(data))
     frames = int(ds.get("NumberOfFrames") or 1)
-    if frames == 1:
+    if image_format == "jpeg" and stored_jpeg_unchanged(ds):
+        images = list(generate_frames(ds.PixelData, number_of_frames=frames))
+    elif frames == 1:
         images = render_frames(data, [0], image_format)
     else:
         size = -(-frames // PROCESSES)
@@ -54,6 +62,19 @@ def floor_job(data: bytes, image_format: str, pool: ProcessPoolExecutor) -> str:
     answer["ImageFormat"] = image_format.upper()
     answer["Images"] = [base64.b64encode(image).decode("ascii") for image in images]
     return json.dumps(answer)
+
+
+def stored_jpeg_unchanged(ds: Dataset) -> bool:
+    """8-bit MONOCHROME2 JPEG Baseline whose rescale and window map 0..255 to itself."""
+    window = (first(ds.WindowCenter), first(ds.WindowWidth)) if "WindowCenter" in ds else (128.0, 256.0)
+    return (
+        ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
+        and ds.get("PhotometricInterpretation") == "MONOCHROME2"
+        and ds.get("BitsStored") == 8
+        and float(ds.get("RescaleSlope", 1) or 1) == 1
+        and float(ds.get("RescaleIntercept", 0) or 0) == 0
+        and window == (128.0, 256.0)
+    )
 
 
 def metadata(ds: Dataset) -> dict[str, str]:
@@ -108,9 +129,23 @@ def first(value) -> float:
 
 
 def encode(pixels: np.ndarray, image_format: str) -> bytes:
-    buffer = BytesIO()
     if image_format == "png":
-        Image.fromarray(pixels).save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    else:
-        Image.fromarray(pixels).save(buffer, "JPEG", quality=JPEG_QUALITY)
+        return png(pixels)
+    buffer = BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """8-bit gray or RGB PNG: filter type 2 ("Up") on every row (the row above the first is zeros)."""
+    height, width = pixels.shape[:2]
+    rows = pixels.reshape(height, -1)
+    filtered = np.hstack([np.full((height, 1), 2, np.uint8), np.diff(rows, axis=0, prepend=np.zeros_like(rows[:1]))])
+    color_type = 2 if pixels.ndim == 3 else 0
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    idat = imagecodecs.deflate_encode(filtered.tobytes(), level=PNG_COMPRESS_LEVEL)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")

@@ -84,10 +84,11 @@ def print_report(results: dict) -> None:
         orthanc_rps = (entry.get("orthanc") or {}).get("per_second")
         print(f"{entry['file'] + ' x' + str(entry['ours']['clients']):<28}{entry['ours']['per_second']:>12.1f}"
               f"{number(orthanc_rps, 1):>15}{number(entry.get('ours_over_orthanc')):>12}")
-    memory = results["memory"]
-    print(f"\nworker peak RSS answering {memory['file']}: {memory['peak_rss_mb']} MB "
-          f"(per worker tree, sampled: {memory['per_worker_peak_mb']}; before: {memory['per_worker_before_mb']}; "
-          f"VmHWM sums: {memory['per_worker_vmhwm_mb']})")
+    print()
+    for memory in (results["memory"], results["memory_jpeg"]):
+        print(f"worker peak RSS answering {memory['file']} as {memory['format']} ({memory['answer_bytes'] / 2**20:.1f} MB answer): "
+              f"{memory['peak_rss_mb']} MB (per worker tree, sampled: {memory['per_worker_peak_mb']}; "
+              f"before: {memory['per_worker_before_mb']}; VmHWM sums: {memory['per_worker_vmhwm_mb']})")
     print("\ntargets:")
     for judged in results["targets"]:
         verdict = {True: "met", False: "NOT met", None: f"n/a ({judged['note']})"}[judged["met"]]

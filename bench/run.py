@@ -175,15 +175,19 @@ def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict
     return results
 
 
-def memory(plan: Plan, service: Service) -> dict:
-    """Peak RSS of each gunicorn worker plus its child processes, sampled during one request."""
-    job = ours(service, plan.memory, {"return_format": "png"}, frame_count(plan.memory))
+def memory(plan: Plan, service: Service, image_format: str) -> dict:
+    """Peak RSS of each gunicorn worker plus its child processes, sampled during one request, and
+    the size of the answer (the peak should follow it, not the number of frames decoded)."""
+    job = ours(service, plan.memory, {"return_format": image_format}, frame_count(plan.memory))
     workers = service.worker_pids()
     before = {pid: tree_kb(pid) for pid in workers}
     with PeakRssSampler(workers) as sampler:
-        job.after(job.run())
+        reply = job.run()
+    job.after(reply)
     return {
         "file": plan.memory.name,
+        "format": image_format,
+        "answer_bytes": len(reply.body),
         "peak_rss_mb": round(max(sampler.peak_kb.values()) / 1024, 1),
         "per_worker_before_mb": {str(pid): round(kb / 1024, 1) for pid, kb in before.items()},
         "per_worker_peak_mb": {str(pid): round(kb / 1024, 1) for pid, kb in sampler.peak_kb.items()},
@@ -254,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             "render": [timing_summary(case) for case in cases if case.image_format],
             "metadata_only": [timing_summary(case) for case in cases if not case.image_format],
             "concurrency": concurrency(plan, service, server, args.clients),
-            "memory": memory(plan, service),
+            "memory": memory(plan, service, "png"),
+            "memory_jpeg": memory(plan, service, "jpeg"),
         }
     results["machine"]["loadavg_end"] = os.getloadavg()
     results["targets"] = targets(results)
