@@ -53,7 +53,7 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     stored = stored_jpeg_frames(ds, options, indexes)
     if stored is not None:
         return stored
-    if not transfer_syntax(ds).is_encapsulated:
+    if is_read_by_numpy_alone(ds):
         return render_dataset(ds, options, limits)
     chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
     futures = submit_chunks(data, options, limits, chunks)
@@ -61,6 +61,15 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
         return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
     deadline = time.monotonic() + limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks)
     return collect(futures, deadline, limits)
+
+
+def is_read_by_numpy_alone(ds: Dataset) -> bool:
+    """Native (uncompressed or deflated) pixel data; anything else, a UID that is no transfer
+    syntax included, goes to the pool, whose decoders say why they cannot read it."""
+    try:
+        return not transfer_syntax(ds).is_encapsulated
+    except ValueError:  # pydicom: "UID is not a transfer syntax"
+        return False
 
 
 def split_evenly(indexes: list[int], parts: int) -> list[list[int]]:

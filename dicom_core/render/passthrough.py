@@ -56,10 +56,12 @@ def is_plain_baseline_gray(ds: Dataset) -> bool:
 
 def identity_rendering(ds: Dataset, index: int, window: tuple[float, float] | None) -> dict | None:
     """The frame's rendering when its modality + VOI leave every value 0..255 as it is, else None."""
-    voi = choose_voi(ds, index, False, window)
-    if not np.array_equal(display_values(STORED_VALUES, ds, index, voi, False), STORED_VALUES):
+    try:
+        voi = choose_voi(ds, index, False, window)
+        shown = display_values(STORED_VALUES, ds, index, voi, False)
+    except Exception:  # a malformed window, rescale or LUT: rendering (in the pool) says what is wrong
         return None
-    return grayscale_rendering(voi, False)
+    return grayscale_rendering(voi, False) if np.array_equal(shown, STORED_VALUES) else None
 
 
 def stored_frames(ds: Dataset, indexes: list[int]) -> list[bytes] | None:

@@ -316,6 +316,15 @@ def test_native_pixel_data_renders_without_the_pool():
     assert isolated._pool is None
 
 
+def test_a_uid_that_is_no_transfer_syntax_gives_an_image_error():
+    ds = read("CT_small.dcm")
+    ds.file_meta.TransferSyntaxUID = "1.2.3.4"  # a seeded mutation found this through HTTP
+    data = BytesIO()
+    ds.save_as(data)
+    result = render_bytes_isolated(data.getvalue(), RenderOptions(), LIMITS)
+    assert result.images == [] and "transfer syntax" in result.error.lower()
+
+
 def baseline_gray_jpeg_file(frames: int = 3, **elements) -> bytes:
     """An xa_96f-like file: 8-bit MONOCHROME2 JPEG Baseline frames, window 128/256, every frame different."""
     ramp = np.add.outer(np.arange(32), np.arange(48)).astype(np.uint8) * 2
