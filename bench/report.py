@@ -84,6 +84,9 @@ def print_report(results: dict) -> None:
         orthanc_rps = (entry.get("orthanc") or {}).get("per_second")
         print(f"{entry['file'] + ' x' + str(entry['ours']['clients']):<28}{entry['ours']['per_second']:>12.1f}"
               f"{number(orthanc_rps, 1):>15}{number(entry.get('ours_over_orthanc')):>12}")
+        for name in ("ours", "orthanc"):
+            if (entry.get(name) or {}).get("failed"):
+                print(f"  {name}: {entry[name]['failed']} failed, first: {entry[name]['first_failure']}")
     print()
     for memory in (results["memory"], results["memory_jpeg"]):
         print(f"worker peak RSS answering {memory['file']} as {memory['format']} ({memory['answer_bytes'] / 2**20:.1f} MB answer): "

@@ -161,8 +161,8 @@ def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict
         entry = {"file": path.name, "ours": throughput(lambda: mine.after(mine.run()), clients, plan.concurrent_seconds)}
         if server is not None:
             data = path.read_bytes()
-            # Stored once, untimed: concurrent first uploads of one instance race in Orthanc's storage
-            # (HTTP 500 "Error while accessing the filesystem"); later ones are "AlreadyStored".
+            # Stored once, untimed: concurrent uploads of one instance race in Orthanc's storage folders
+            # (HTTP 500 "Error while accessing the filesystem"), most often before it is stored.
             orthanc.upload(server.port, data)
 
             def orthanc_job() -> None:
