@@ -39,12 +39,14 @@ def encode_png(image: Image.Image, compress_level: int) -> bytes:
     filtered[0, 1:] = rows[0]  # the row above the first is zeros
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOR_TYPES[image.mode], 0, 0, 0)
-    compressed = imagecodecs.deflate_encode(filtered.tobytes(), level=compress_level)
-    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", compressed) + png_chunk(b"IEND", b"")
+    compressed = imagecodecs.deflate_encode(filtered, level=compress_level)
+    return b"".join([PNG_SIGNATURE, *png_chunk(b"IHDR", header), *png_chunk(b"IDAT", compressed), *png_chunk(b"IEND", b"")])
 
 
-def png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+def png_chunk(kind: bytes, payload: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """Length, type, data, CRC: kept apart so a large IDAT is copied once, into the file."""
+    crc = zlib.crc32(payload, zlib.crc32(kind))
+    return struct.pack(">I", len(payload)), kind, payload, struct.pack(">I", crc)
 
 
 def gif_ready(image: Image.Image) -> Image.Image:
