@@ -26,7 +26,7 @@ from dicom_core.render import (
     RenderOptions,
     RenderResult,
     declared_pixel_bytes,
-    render_bytes_isolated,
+    render_isolated,
     render_dataset,
 )
 
@@ -42,7 +42,7 @@ class ReadOptions:
     # original bytes (pixels are not de-identified).
     anonymize: bool = False
     render: RenderOptions = field(default_factory=RenderOptions)
-    # Render in the worker pool (render_bytes_isolated): a decoder that aborts natively or
+    # Render in the worker pool (render_isolated): a decoder that aborts natively or
     # stalls costs this file its images, not the process. False renders here (CLI, tests).
     isolated: bool = True
 
@@ -115,7 +115,7 @@ def read_zip(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[st
 
 def render(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits) -> RenderResult:
     if options.isolated:
-        return render_bytes_isolated(as_dicom_file(data), options.render, limits)
+        return render_isolated(dataset, as_dicom_file(data), options.render, limits)
     return render_dataset(dataset, options.render, limits)
 
 
