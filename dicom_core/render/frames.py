@@ -47,7 +47,7 @@ def check_pixel_budget(ds: Dataset, limits: Limits) -> None:
 def selected_frames(ds: Dataset, frames: tuple[int, ...] | None) -> list[int]:
     """The 0-based frame indexes to render, in the order asked; a missing frame is named 1-based."""
     count = frame_count(ds)
-    if frames is None:
+    if frames is None or count == 0:  # no pixel data: answered with an ImageError, not a 400
         return list(range(count))
     for index in frames:
         if not 0 <= index < count:

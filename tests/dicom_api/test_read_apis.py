@@ -107,6 +107,11 @@ def test_no_pixel_data_gives_metadata_and_image_error(developer, name):
     assert body["PatientName"]
 
 
+def test_frames_asked_of_a_file_without_pixel_data_is_still_200(developer):
+    body = read(developer, "reportsi.dcm", frames="1").json()
+    assert body["Images"] == [] and "No pixel data" in body["ImageError"]
+
+
 def test_truncated_pixel_data_gives_metadata_and_image_error(developer):
     body = read(developer, "MR_truncated.dcm").json()
     assert body["Images"] == [] and "truncated" in body["ImageError"].lower()
