@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.client import Reply, check_status, request
-from bench.ports import free_port, wait_until
+from bench.ports import free_port, stop_process, wait_until
 
 ORTHANC_PATHS = ("Orthanc", "/usr/sbin/Orthanc")
 ACCEPT = {"png": "image/png", "jpeg": "image/jpeg"}
 MAGIC = {"png": b"\x89PNG", "jpeg": b"\xff\xd8"}  # how each format's bytes begin
 JPEG_QUALITY = 90  # the same as the service's default
-STOP_TIMEOUT = 30
 
 
 @dataclass
@@ -64,13 +63,7 @@ def running_orthanc(workdir: Path, binary: str) -> Iterator[Orthanc]:
             version = request(port, "GET", "/system").json()["Version"]
             yield Orthanc(process, port, version)
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process)
 
 
 def upload(port: int, data: bytes) -> str:

@@ -1,6 +1,7 @@
-"""Free TCP ports on 127.0.0.1 and waiting for a server to answer."""
+"""Free TCP ports on 127.0.0.1, waiting for a server to answer, stopping it."""
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -31,3 +32,17 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str, alive: Call
             pass  # not listening yet
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+
+
+STOP_TIMEOUT = 30
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM (a gunicorn master stops its workers), then SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from bench.client import check_status, post_json, request
 from bench.memory import children
-from bench.ports import free_port, wait_until
+from bench.ports import free_port, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 READ_PATH = "/api/dicom/read/file/"
-STOP_TIMEOUT = 30
 
 
 @dataclass
@@ -62,18 +61,7 @@ def running_service(workdir: Path) -> Iterator[Service]:
             )
             yield Service(process, port, create_api_key(port))
         finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the gunicorn master (it stops its workers); SIGKILL to it if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            stop_process(process)
 
 
 def create_api_key(port: int) -> str:
