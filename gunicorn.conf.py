@@ -10,8 +10,11 @@ pixel data itself and sends encapsulated frames to its own 2 render processes
 import ctypes
 import ctypes.util
 import gc
+import json
 import multiprocessing
 import os
+
+from gunicorn import util as gunicorn_util
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
 # Threaded workers: a slow client holds one thread, not a whole worker process.
@@ -52,3 +55,17 @@ def post_request(worker, req, environ, resp) -> None:
         gc.collect()
         if GLIBC:
             LIBC.malloc_trim(0)
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """The requests gunicorn refuses itself (an over-long request line, a malformed header) are
+    answered in JSON like every other error of the service, not with gunicorn's HTML page."""
+    body = json.dumps({"error": f"{reason}: {mesg[:200]}"}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+gunicorn_util.write_error = write_json_error  # looked up at call time by gunicorn's workers
