@@ -42,9 +42,12 @@ def rate_limit_headers(quota_status: QuotaStatus) -> dict[str, str]:
 
 class MeteredMixin:
     metered_endpoint: str
+    metered_methods = frozenset({"POST"})
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method not in self.metered_methods:
+            return  # OPTIONS, or a method the endpoint does not serve (405), is not a call to it
         self.quota_status = usage_consume(profile=request.auth.profile, endpoint=self.metered_endpoint)
         if not self.quota_status.granted:
             raise QuotaExceeded(self.quota_status)

@@ -43,6 +43,15 @@ def test_refused_credentials_never_count(developer):
     assert summary["monthly_total"] == 0
 
 
+def test_a_wrong_method_is_405_and_not_counted(developer):
+    response = developer.client.get(READ, **api_key_header(developer.key))
+    assert response.status_code == 405 and response.json()["error"]
+    assert "X-RateLimit-Limit" not in response
+    assert developer.client.options(READ, **api_key_header(developer.key)).status_code == 200
+    summary = developer.client.get("/api/developer/profiles/activity-summary/", **developer.bearer).json()
+    assert summary["by_endpoint"][READ]["remaining"] == 1000
+
+
 def test_activity_summary_through_http(developer):
     for _ in range(3):
         assert read_call(developer).status_code == 200
