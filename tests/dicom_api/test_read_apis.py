@@ -244,3 +244,9 @@ def test_no_patient_data_in_logs(developer, caplog, monkeypatch):
     assert response.status_code == 200
     assert response.json()["SliceThickness"] == "not-a-number-SecretValue"
     assert "Secret" not in caplog.text
+
+
+def test_a_body_that_is_not_multipart_is_415(developer):
+    response = developer.client.post(READ, {"file": "x"}, format="json", **api_key_header(developer.key))
+    assert response.status_code == 415
+    assert response.json()["error"]
