@@ -2,7 +2,9 @@
 
 Measured on 2 cores with the bench's 4 clients (bench/README.md): 2 workers x 2 threads served as
 many small reads as 2 x 4 and more than 3 or 4 workers (the work is CPU-bound Python: one worker a
-core), and hold at most 2 large answers at once in a worker's memory. A worker renders native
+core). 4 threads it is: a worker hands each connection to its own threads, so with 2 a pair of
+slow clients landing on one worker held every request sent to it (tests/common/test_gunicorn.py);
+a worker then holds at most 4 large answers at once in memory. A worker renders native
 pixel data itself and sends encapsulated frames to its own 2 render processes
 (dicom_core/render/isolated.py), so one request's frames use both cores.
 """
@@ -20,7 +22,7 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
 # Threaded workers: a slow client holds one thread, not a whole worker process.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
 graceful_timeout = 30
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))  # recycle workers to bound memory growth
