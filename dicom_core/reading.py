@@ -12,7 +12,7 @@ from io import BytesIO
 
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.uid import DeflatedExplicitVRLittleEndian
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian
 
 from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
@@ -33,7 +33,8 @@ _LONG_LENGTH_VRS = frozenset(vr.encode() for vr in "OB OD OF OL OV OW SQ UC UN U
 UNDEFINED_LENGTH = 0xFFFFFFFF
 # An item tag (FFFE,E000) in either byte order: counting them bounds the number of items
 # (sequence items and pixel fragments) before pydicom builds an object for each one.
-_ITEM_TAGS = (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00")
+_ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
+_BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
 
 silence_pydicom_logging()
@@ -51,7 +52,7 @@ def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = Fals
     max_inflated_bytes).
     """
     source = as_dicom_file(data)
-    check_item_count(dataset_bytes(source, limits), limits)
+    check_item_count(dataset_bytes(source, limits), item_tags(source), limits)
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
         parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
@@ -138,9 +139,19 @@ def inflate_within(deflated: bytes, max_bytes: int) -> bytes:
     return inflated
 
 
-def check_item_count(encoded: bytes, limits: Limits) -> None:
+def item_tags(source: bytes) -> tuple[bytes, ...]:
+    """The item tag as pydicom will read it: in the byte order the file meta names, or in
+    either when there is no file meta (pydicom then guesses)."""
+    offset = PREAMBLE_LENGTH + 4 if source[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] == MAGIC else 0
+    meta = source[offset : file_meta_end(source, offset)]
+    if not meta:
+        return _ITEM_TAG_LITTLE, _ITEM_TAG_BIG
+    return (_ITEM_TAG_BIG,) if _BIG_ENDIAN_UID in meta else (_ITEM_TAG_LITTLE,)
+
+
+def check_item_count(encoded: bytes, tags: tuple[bytes, ...], limits: Limits) -> None:
     """Refuse, before parsing, more items than limits.max_sequence_items (an upper bound count)."""
-    items = sum(encoded.count(tag) for tag in _ITEM_TAGS)
+    items = sum(encoded.count(tag) for tag in tags)
     if items > limits.max_sequence_items:
         raise LimitExceededError(
             f"The file holds about {items} sequence items, more than the limit of {limits.max_sequence_items}.",

@@ -10,7 +10,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from dicom_core.errors import LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.reading import PREAMBLE_LENGTH, is_zip, read_dataset
+from dicom_core.reading import PREAMBLE_LENGTH, is_zip, item_tags, read_dataset
 from tests.dicom_core.dicom_builders import (
     CORPUS,
     corpus_bytes,
@@ -166,3 +166,11 @@ def test_deflate_bomb_is_refused_before_pydicom_inflates_it():
     with pytest.raises(LimitExceededError) as caught:
         read_dataset(data, Limits(max_inflated_bytes=10_000_000))
     assert caught.value.limit == "max_inflated_bytes"
+
+
+def test_items_are_counted_in_the_byte_order_pydicom_will_read():
+    little, big = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
+    assert item_tags(corpus_bytes("MR_small.dcm")) == (little,)
+    assert item_tags(corpus_bytes("MR_small_bigendian.dcm")) == (big,)
+    no_meta = b"\x08\x00\x05\x00CS\x0a\x00ISO_IR 100"  # a dataset that starts at (0008,0005)
+    assert item_tags(no_meta) == (little, big)
