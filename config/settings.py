@@ -75,8 +75,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+            # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing;
+            # WAL lets readers go on while one writes, and NORMAL syncs at checkpoints, not at
+            # every commit (the quota counter commits on every metered call).
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 
