@@ -115,6 +115,10 @@ DICOM_LIMITS = {
     "max_zip_ratio": env_int("MAX_ZIP_RATIO", 200),
     "max_decoded_bytes": env_int("MAX_DECODED_BYTES", 1024 * 1024 * 1024),
     "max_sequence_depth": env_int("MAX_SEQUENCE_DEPTH", 32),
+    "max_sequence_items": env_int("MAX_SEQUENCE_ITEMS", 100_000),
+    "max_data_elements": env_int("MAX_DATA_ELEMENTS", 100_000),
+    "frame_timeout_seconds": env_int("FRAME_TIMEOUT_SECONDS", 20),
+    "render_timeout_seconds": env_int("RENDER_TIMEOUT_SECONDS", 60),
     "max_image_pixels": env_int("MAX_IMAGE_PIXELS", 50_000_000),
 }
 PNG_COMPRESS_LEVEL = env_int("PNG_COMPRESS_LEVEL", 1)

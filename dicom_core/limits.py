@@ -18,3 +18,4 @@ class Limits:
     max_data_elements: int = 100_000  # data elements in one file, those inside sequence items included
     max_image_pixels: int = 50_000_000  # one input image for /generate/
     frame_timeout_seconds: float = 20.0  # one frame's decode+render before it is given up
+    render_timeout_seconds: float = 60.0  # all the frames of one file, however many

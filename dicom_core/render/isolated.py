@@ -44,7 +44,8 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
 
     Raises what render_dataset raises for the caller's fault (InvalidOptionError,
     LimitExceededError), checked here before any work is sent. A crash or a frame slower than
-    limits.frame_timeout_seconds gives a RenderResult with `error`.
+    limits.frame_timeout_seconds (or a file slower than limits.render_timeout_seconds) gives a
+    RenderResult with `error`.
     """
     indexes = check_options(ds, options)
     if not has_pixel_data(ds):
@@ -56,11 +57,12 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     if is_read_by_numpy_alone(ds):
         return render_dataset(ds, options, limits)
     chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
-    futures = submit_chunks(data, options, limits, chunks)
-    if futures is None:
+    submitted = submit_chunks(data, options, limits, chunks)
+    if submitted is None:
         return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
-    deadline = time.monotonic() + limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks)
-    return collect(futures, deadline, limits)
+    pool, futures = submitted
+    budget = min(limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks), limits.render_timeout_seconds)
+    return collect(pool, futures, time.monotonic() + budget)
 
 
 def is_read_by_numpy_alone(ds: Dataset) -> bool:
@@ -80,12 +82,12 @@ def split_evenly(indexes: list[int], parts: int) -> list[list[int]]:
 
 def submit_chunks(
     data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]]
-) -> list[Future] | None:
+) -> tuple[ProcessPoolExecutor, list[Future]] | None:
     """One try, and one more on a fresh pool if the pool had broken before this request."""
     for _ in range(2):
         pool = get_pool()
         try:
-            return [
+            return pool, [
                 pool.submit(render_in_worker, data, replace(options, frames=tuple(chunk)), limits)
                 for chunk in chunks
             ]
@@ -94,20 +96,16 @@ def submit_chunks(
     return None
 
 
-def collect(futures: list[Future], deadline: float, limits: Limits) -> RenderResult:
+def collect(pool: ProcessPoolExecutor, futures: list[Future], deadline: float) -> RenderResult:
     results = []
     try:
         for future in futures:
             results.append(future.result(timeout=max(deadline - time.monotonic(), 0)))
     except FutureTimeoutError:
-        discard_pool(_pool)
-        return RenderResult(
-            images=[],
-            rendering=None,
-            error=f"Rendering took longer than {limits.frame_timeout_seconds:g} s a frame and was given up.",
-        )
+        discard_pool(pool)
+        return RenderResult(images=[], rendering=None, error="Rendering took too long and was given up.")
     except BrokenProcessPool:
-        discard_pool(_pool)
+        discard_pool(pool)
         return RenderResult(images=[], rendering=None, error="The pixel data crashed the decoder.")
     return merge(results)
 

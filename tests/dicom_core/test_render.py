@@ -297,6 +297,13 @@ def test_a_frame_over_its_time_is_given_up_and_the_pool_recovers():
     assert len(render_bytes_isolated(data, RenderOptions(), LIMITS).images) == 1
 
 
+def test_a_file_over_its_total_time_is_given_up_however_many_frames():
+    data = corpus_bytes("RG3_J2KI.dcm")
+    slow = render_bytes_isolated(data, RenderOptions(), Limits(frame_timeout_seconds=1000, render_timeout_seconds=0.001))
+    assert slow.images == [] and "given up" in slow.error
+    assert len(render_bytes_isolated(data, RenderOptions(), LIMITS).images) == 1
+
+
 def test_a_worker_killed_by_a_signal_does_not_break_later_requests():
     data = corpus_bytes("MR_small_RLE.dcm")  # encapsulated: decoded in the pool
     assert render_bytes_isolated(data, RenderOptions(), LIMITS).error is None
