@@ -12,6 +12,7 @@ from common.schema import ERROR_RESPONSES, error_example
 from developers.authentication import ApiKeyAuthentication
 from dicom_api.format_views import AllowedFieldsApi, RequiredFieldTypeApi  # noqa: F401  (routed in config.urls)
 from dicom_api.limits import configured_limits
+from dicom_api.streaming import streaming_json_response
 from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, read_options_from_request
 from dicom_core.errors import InvalidOptionError
 from dicom_core.generate import generate_dicom, validate_file_name
@@ -59,7 +60,7 @@ class DicomReadApi(DicomApiView):
     def post(self, request):
         options = read_options_from_request(request)
         data = uploaded_bytes(request, "file")
-        return Response(read_file(data, options, configured_limits()))
+        return streaming_json_response(read_file(data, options, configured_limits()))
 
 
 class DicomGenerateApi(DicomApiView):

@@ -1,14 +1,32 @@
 """Fixtures that act like a client of the API: register, log in, create a profile and a key."""
 
 import itertools
+from functools import partial
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
+from django.http import HttpResponse
+from rest_framework.test import APIClient as DrfApiClient
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 BENCH_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench-data"
 PASSWORD = "correct-horse-battery-staple-42"
+
+
+class APIClient(DrfApiClient):
+    """DRF's test client that reads a streamed answer whole, as an HTTP client does (the read
+    endpoint streams its JSON), so tests use `.content` and `.json()` on every answer."""
+
+    def request(self, **kwargs):
+        response = super().request(**kwargs)
+        if not response.streaming:
+            return response
+        whole = HttpResponse(b"".join(response.streaming_content), status=response.status_code)
+        for header, value in response.items():
+            whole[header] = value
+        whole.json = partial(self._parse_json, whole)
+        whole.wsgi_request = response.wsgi_request
+        return whole
 _emails = itertools.count(1)
 
 

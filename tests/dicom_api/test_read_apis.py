@@ -1,6 +1,7 @@
 """POST /api/dicom/read/file/ driven as a client would, with real files from ../shared/corpus."""
 
 import base64
+import json
 import io
 import logging
 import zipfile
@@ -12,6 +13,7 @@ from pydicom.tag import Tag
 import pytest
 from django.test import override_settings
 from PIL import Image
+from rest_framework.test import APIClient as DrfApiClient
 
 from tests.conftest import CORPUS, api_key_header
 from tests.dicom_core.dicom_builders import huge_rle_frames, nested_sequences, zip_of
@@ -250,3 +252,12 @@ def test_a_body_that_is_not_multipart_is_415(developer):
     response = developer.client.post(READ, {"file": "x"}, format="json", **api_key_header(developer.key))
     assert response.status_code == 415
     assert response.json()["error"]
+
+
+def test_the_answer_is_streamed_as_valid_json(developer):
+    upload = io.BytesIO((CORPUS / "emri_small.dcm").read_bytes())
+    upload.name = "emri.dcm"
+    response = DrfApiClient().post(READ, {"file": upload}, **api_key_header(developer.key))
+    assert response.streaming and response["Content-Type"] == "application/json"
+    body = json.loads(b"".join(response.streaming_content))
+    assert len(body["Images"]) == 10 and body["PatientName"] == ""

@@ -12,11 +12,9 @@ import pytest
 from PIL import Image, ImageSequence
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut
-
 from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
-from tests.conftest import CORPUS, Developer, api_key_header
+from tests.conftest import CORPUS, APIClient, Developer, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
 
 pytestmark = pytest.mark.django_db
