@@ -10,7 +10,7 @@ is killed and replaced.
 import multiprocessing
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -57,12 +57,8 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     if is_read_by_numpy_alone(ds):
         return render_dataset(ds, options, limits)
     chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
-    submitted = submit_chunks(data, options, limits, chunks)
-    if submitted is None:
-        return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
-    pool, futures = submitted
     budget = min(limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks), limits.render_timeout_seconds)
-    return collect(pool, futures, time.monotonic() + budget)
+    return render_in_pool(data, options, limits, chunks, time.monotonic() + budget)
 
 
 def is_read_by_numpy_alone(ds: Dataset) -> bool:
@@ -96,18 +92,23 @@ def submit_chunks(
     return None
 
 
-def collect(pool: ProcessPoolExecutor, futures: list[Future], deadline: float) -> RenderResult:
-    results = []
+def render_in_pool(
+    data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]], deadline: float, *, retry: bool = True
+) -> RenderResult:
+    submitted = submit_chunks(data, options, limits, chunks)
+    if submitted is None:
+        return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
+    pool, futures = submitted
     try:
-        for future in futures:
-            results.append(future.result(timeout=max(deadline - time.monotonic(), 0)))
+        return merge([future.result(timeout=max(deadline - time.monotonic(), 0)) for future in futures])
     except FutureTimeoutError:
         discard_pool(pool)
         return RenderResult(images=[], rendering=None, error="Rendering took too long and was given up.")
-    except BrokenProcessPool:
+    except (BrokenProcessPool, CancelledError):
+        if retry and _pool is not pool:  # another request's file took the pool down: once more
+            return render_in_pool(data, options, limits, chunks, deadline, retry=False)
         discard_pool(pool)
         return RenderResult(images=[], rendering=None, error="The pixel data crashed the decoder.")
-    return merge(results)
 
 
 def merge(results: list[RenderResult]) -> RenderResult:

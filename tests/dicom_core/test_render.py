@@ -4,6 +4,7 @@ import copy
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -427,3 +428,14 @@ def test_an_already_parsed_dataset_renders_as_its_bytes_do(name):
     data = corpus_bytes(name)
     parsed = read_dataset(data, LIMITS, stop_before_pixels=False)
     assert render_isolated(parsed, data, RenderOptions(), LIMITS) == render_bytes_isolated(data, RenderOptions(), LIMITS)
+
+
+def test_a_request_whose_pool_another_request_discards_renders_on_a_new_one():
+    data = corpus_bytes("RG3_J2KI.dcm")  # a few hundred ms in the pool
+    isolated.get_pool()
+    with ThreadPoolExecutor(1) as requests:
+        pending = requests.submit(render_bytes_isolated, data, RenderOptions(), LIMITS)
+        time.sleep(0.05)
+        isolated.discard_pool(isolated._pool)  # what another request's timeout does
+        result = pending.result()
+    assert result.error is None and len(result.images) == 1
