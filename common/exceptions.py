@@ -2,7 +2,13 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -60,8 +66,10 @@ def json_exception_handler(exc, context):
         return error_response("Not found.", status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return error_response("You do not have permission to do this.", status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
         return error_response(str(exc) or "The request body is too large.", 413)
+    if isinstance(exc, SuspiciousOperation):  # Django's own verdict on a malformed request
+        return error_response("The request is malformed.", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RecursionError):
         # DRF's JSON parser lets deeply nested bodies through as RecursionError.
         return error_response("The request body is nested too deeply.", status.HTTP_400_BAD_REQUEST)

@@ -168,3 +168,12 @@ def test_dciodvfy_reports_no_errors_on_generated_files(developer, tmp_path, imag
     assert errors == []
     if shutil.which("dcmdump"):
         assert subprocess.run(["dcmdump", str(path)], capture_output=True).returncode == 0
+
+
+def test_too_many_parts_is_413(developer):
+    parts = [upload(b"x", f"{index}.png") for index in range(101)]
+    response = developer.client.post(GENERATE, {"file_name": "a", "image": parts}, **api_key_header(developer.key))
+    assert response.status_code == 413 and response.json()["error"]
+    fields = {f"Field{index}": "x" for index in range(1001)}
+    response = developer.client.post(GENERATE, {"file_name": "a", **fields}, **api_key_header(developer.key))
+    assert response.status_code == 413 and response.json()["error"]
