@@ -1,5 +1,6 @@
 """Encode: 8-bit images to PNG, JPEG or GIF bytes; several frames to one animated GIF."""
 
+import math
 import struct
 import zlib
 from io import BytesIO
@@ -10,6 +11,7 @@ from PIL import Image
 from pydicom.dataset import Dataset
 
 DEFAULT_FRAME_DURATION_MS = 100  # when the file gives no Frame Time, Frame Time Vector or Cine Rate
+MAX_GIF_FRAME_DURATION_MS = 65535 * 10
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_COLOR_TYPES = {"L": 0, "RGB": 2}
 PNG_FILTER_UP = 2
@@ -84,5 +86,8 @@ def frame_durations_ms(ds: Dataset, frames: list[int]) -> list[int]:
 
 
 def round_duration(milliseconds: float) -> int:
-    """GIF counts in hundredths of a second; zero or negative means 'no time', so use the default."""
-    return int(round(milliseconds)) if milliseconds > 0 else DEFAULT_FRAME_DURATION_MS
+    """GIF counts in hundredths of a second in 16 bits; zero, negative or not a number means
+    'no time', so use the default."""
+    if not (math.isfinite(milliseconds) and milliseconds > 0):
+        return DEFAULT_FRAME_DURATION_MS
+    return min(int(round(milliseconds)), MAX_GIF_FRAME_DURATION_MS)

@@ -214,6 +214,14 @@ def test_frame_durations_from_vector_cine_rate_or_default():
     assert [gif.seek(i) or gif.info["duration"] for i in range(3)] == [50, 70, 70]
 
 
+@pytest.mark.parametrize("frame_time, expected", [("nan", 100), ("inf", 100), ("-5", 100), ("0", 100), ("1e9", 655350)])
+def test_odd_frame_times_give_a_default_or_the_longest_gif_duration(frame_time, expected):
+    ds = read("emri_small.dcm")
+    ds.FrameTime = frame_time
+    assert frame_durations_ms(ds, [0]) == [expected]
+    assert len(render(ds, image_format="gif", animate=True, frames=(0, 1)).images) == 1
+
+
 def test_iter_rendered_frames_gives_what_render_dataset_gives():
     ds = read("SC_rgb_rle_2frame.dcm")
     assert list(iter_rendered_frames(ds, RenderOptions(), LIMITS)) == render(ds).images
