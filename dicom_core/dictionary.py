@@ -7,7 +7,6 @@ process runs, so a request for the keyword list costs a cache lookup.
 from collections.abc import Sequence
 from functools import lru_cache
 
-import pydicom
 import re2
 from pydicom.datadict import DicomDictionary
 
@@ -15,9 +14,8 @@ from dicom_core.errors import InvalidOptionError
 
 # The edition of the DICOM standard (PS3.6) that pydicom 3.0's dictionary was generated from
 # (pydicom 3.0.0 release notes: "DICOM dictionary updated to 2023d"). Check it again when
-# pydicom moves past 3.0 (3.1 ships 2024d); test_dictionary guards the pairing.
+# pydicom moves past 3.0 (3.1 ships 2024d); tests/dicom_core/test_dictionary.py guards the pairing.
 DICOM_VERSION = "2023d"
-DICTIONARY_PYDICOM_SERIES = "3.0"
 
 MAX_REGEX_LENGTH = 200
 _REGEX_MAX_MEM = 8 * 1024 * 1024  # RE2's memory budget for one compiled pattern
@@ -185,8 +183,3 @@ def _filter_cached(
     if iregex is not None:
         tests.append(compile_regex(iregex, ignore_case=True, field="fields__iregex").search)
     return tuple(keyword for keyword in keywords if all(test(keyword) for test in tests))
-
-
-def dictionary_matches_pydicom() -> bool:
-    """Whether DICOM_VERSION still describes the installed pydicom's dictionary."""
-    return pydicom.__version__.startswith(DICTIONARY_PYDICOM_SERIES + ".")

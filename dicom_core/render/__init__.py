@@ -7,9 +7,9 @@ runs them in a pool of worker processes with a per-frame time limit.
 
 from dicom_core.render.decode import UndecodableFrameError
 from dicom_core.render.frames import check_pixel_budget, declared_pixel_bytes, frame_count
-from dicom_core.render.isolated import render_bytes_isolated, render_isolated, warm_up
+from dicom_core.render.isolated import render_bytes_isolated, render_isolated
 from dicom_core.render.options import RenderOptions, RenderResult
-from dicom_core.render.pipeline import iter_rendered_frames, render_dataset
+from dicom_core.render.pipeline import render_dataset
 
 __all__ = [
     "RenderOptions",
@@ -18,9 +18,7 @@ __all__ = [
     "check_pixel_budget",
     "declared_pixel_bytes",
     "frame_count",
-    "iter_rendered_frames",
     "render_bytes_isolated",
     "render_dataset",
     "render_isolated",
-    "warm_up",
 ]

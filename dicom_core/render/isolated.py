@@ -140,13 +140,6 @@ def import_renderer() -> None:
     import dicom_core.render.pipeline  # noqa: F401
 
 
-def warm_up() -> None:
-    """Start the worker processes now (e.g. when the web worker boots)."""
-    pool = get_pool()
-    for future in [pool.submit(import_renderer) for _ in range(WORKER_PROCESSES)]:
-        future.result()
-
-
 def discard_pool(pool: ProcessPoolExecutor | None) -> None:
     """Kill the pool's processes (a stalled decoder ignores everything else) and forget it."""
     global _pool

@@ -82,21 +82,6 @@ def checked_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> list[
     return indexes
 
 
-def iter_rendered_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> Iterator[bytes]:
-    """Encoded images of the selected frames, one decoded, rendered, encoded and dropped at a time.
-
-    Raises InvalidOptionError / LimitExceededError before the first frame, and
-    UndecodableFrameError for a frame no decoder can read.
-    """
-    indexes = checked_frames(ds, options, limits)
-    stored = stored_jpeg_frames(ds, options, indexes)
-    if stored is not None:
-        yield from stored.images
-        return
-    for image, _ in iter_frame_images(ds, options, indexes):
-        yield encode_for(image, options)
-
-
 def encode_for(image: Image.Image, options: RenderOptions) -> bytes:
     return encode_image(
         image, options.image_format, quality=options.jpeg_quality, png_compress_level=options.png_compress_level

@@ -21,9 +21,9 @@ def test_second_profile_is_400(developer):
 
 
 def test_profile_body_cannot_set_owner_quota_or_id(make_developer):
-    victim = make_developer(with_key=False)
+    make_developer(with_key=False)  # another developer, who must stay untouched
     attacker = make_developer(with_key=False)
-    victim_id = DeveloperProfile.objects.count()
+    profiles_before = DeveloperProfile.objects.count()
     response = attacker.client.post(
         "/api/developer/profiles/",
         {"purpose": "p", "organization": "o", "user": 1, "user_id": 1, "id": 999, "read_file_quota": 10**9, "generate_quota": 10**9},
@@ -33,7 +33,7 @@ def test_profile_body_cannot_set_owner_quota_or_id(make_developer):
     assert response.status_code == 201
     profile = DeveloperProfile.objects.get(user__email=attacker.email)
     assert profile.id != 999 and profile.read_file_quota is None and profile.generate_quota is None
-    assert DeveloperProfile.objects.count() == victim_id + 1
+    assert DeveloperProfile.objects.count() == profiles_before + 1
 
 
 def test_key_before_profile_is_400(make_developer):

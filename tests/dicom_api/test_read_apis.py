@@ -4,7 +4,6 @@ import base64
 import json
 import io
 import logging
-import zipfile
 
 import numpy as np
 import pydicom

@@ -23,7 +23,6 @@ from dicom_core.render import (
     RenderOptions,
     check_pixel_budget,
     frame_count,
-    iter_rendered_frames,
     render_dataset,
 )
 from dicom_core.render import isolated
@@ -220,11 +219,6 @@ def test_odd_frame_times_give_a_default_or_the_longest_gif_duration(frame_time, 
     ds.FrameTime = frame_time
     assert frame_durations_ms(ds, [0]) == [expected]
     assert len(render(ds, image_format="gif", animate=True, frames=(0, 1)).images) == 1
-
-
-def test_iter_rendered_frames_gives_what_render_dataset_gives():
-    ds = read("SC_rgb_rle_2frame.dcm")
-    assert list(iter_rendered_frames(ds, RenderOptions(), LIMITS)) == render(ds).images
 
 
 def huge_declared_dataset() -> Dataset:
