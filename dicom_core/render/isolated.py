@@ -47,6 +47,8 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     limits.frame_timeout_seconds (or a file slower than limits.render_timeout_seconds) gives a
     RenderResult with `error`.
     """
+    if is_read_by_numpy_alone(ds):
+        return render_dataset(ds, options, limits)  # which makes every check below itself
     indexes = check_options(ds, options)
     if not has_pixel_data(ds):
         return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))
@@ -54,8 +56,6 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     stored = stored_jpeg_frames(ds, options, indexes)
     if stored is not None:
         return stored
-    if is_read_by_numpy_alone(ds):
-        return render_dataset(ds, options, limits)
     chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
     budget = min(limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks), limits.render_timeout_seconds)
     return render_in_pool(data, options, limits, chunks, time.monotonic() + budget)
