@@ -5,7 +5,6 @@ from datetime import date, datetime, timezone
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
 
 from developers.models import DeveloperProfile
 from usage import clock
@@ -75,19 +74,14 @@ def usage_consume(*, profile: DeveloperProfile, endpoint: str) -> QuotaStatus:
 
 def activity_summary(*, profile: DeveloperProfile) -> dict:
     start, end = month_bounds(clock.now())
-    days = (
-        DailyUsage.objects.filter(profile=profile, day__gte=start.date(), day__lt=end.date())
-        .values("day")
-        .annotate(total=Sum("count"))
-        .order_by("day")
+    rows = DailyUsage.objects.filter(profile=profile, day__gte=start.date(), day__lt=end.date()).values_list(
+        "day", "endpoint", "count"
     )
-    daily = [{"day": row["day"].isoformat(), "count": row["total"]} for row in days]
-    served = dict(
-        DailyUsage.objects.filter(profile=profile, day__gte=start.date(), day__lt=end.date())
-        .values("endpoint")
-        .annotate(total=Sum("count"))
-        .values_list("endpoint", "total")
-    )
+    per_day: dict[date, int] = {}
+    served: dict[str, int] = {}
+    for day, endpoint, count in rows:
+        per_day[day] = per_day.get(day, 0) + count
+        served[endpoint] = served.get(endpoint, 0) + count
     attempted = dict(
         MonthlyUsage.objects.filter(profile=profile, month=start.date()).values_list("endpoint", "count")
     )
@@ -99,4 +93,5 @@ def activity_summary(*, profile: DeveloperProfile) -> dict:
             "quota": quota,
             "remaining": max(0, quota - attempted.get(endpoint, 0)),
         }
-    return {"daily_activity": daily, "monthly_total": sum(row["count"] for row in daily), "by_endpoint": by_endpoint}
+    daily = [{"day": day.isoformat(), "count": count} for day, count in sorted(per_day.items())]
+    return {"daily_activity": daily, "monthly_total": sum(per_day.values()), "by_endpoint": by_endpoint}
