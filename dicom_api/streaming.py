@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 CHUNK_CHARS = 64 * 1024
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def json_chunks(value) -> Iterator[bytes]:
-    """`value` as compact JSON in chunks of about CHUNK_CHARS: containers are walked, every
-    string or number is encoded on its own, so no document-sized text is ever built."""
+    """`value` as compact JSON in chunks of about CHUNK_CHARS. Containers are walked; each run of
+    neighbouring small values is encoded by one call (one C call for the hundreds of metadata
+    strings), each large string on its own, so no document-sized text is ever built."""
     pending: list[str] = []
     size = 0
     for piece in _pieces(value):
@@ -24,22 +26,47 @@ def json_chunks(value) -> Iterator[bytes]:
         yield "".join(pending).encode()
 
 
+def _is_small(value) -> bool:
+    """A value encoded together with its neighbours: not a container, not a large string."""
+    if isinstance(value, str):
+        return len(value) < CHUNK_CHARS
+    return not isinstance(value, (dict, list, tuple))
+
+
 def _pieces(value) -> Iterator[str]:
     if isinstance(value, dict):
         yield "{"
-        for index, (key, item) in enumerate(value.items()):
-            yield ("," if index else "") + json.dumps(key) + ":"
-            yield from _pieces(item)
+        yield from _members(value.items(), keyed=True)
         yield "}"
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         yield "["
-        for index, item in enumerate(value):
-            if index:
-                yield ","
-            yield from _pieces(item)
+        yield from _members(enumerate(value), keyed=False)
         yield "]"
     else:
-        yield json.dumps(value, allow_nan=False)
+        yield _encode(value)
+
+
+def _members(items, *, keyed: bool) -> Iterator[str]:
+    """The members of an object (keyed) or an array, comma-separated; a run of small values is
+    encoded as one object or array whose brackets are dropped."""
+    separator = ""
+    run: dict = {}
+    for key, item in items:
+        if _is_small(item):
+            run[key] = item
+            continue
+        if run:
+            yield separator + _encode_run(run, keyed)
+            separator, run = ",", {}
+        yield separator + (_encode(key) + ":" if keyed else "")
+        separator = ","
+        yield from _pieces(item)
+    if run:
+        yield separator + _encode_run(run, keyed)
+
+
+def _encode_run(run: dict, keyed: bool) -> str:
+    return _encode(run if keyed else list(run.values()))[1:-1]
 
 
 def streaming_json_response(value) -> StreamingHttpResponse:
