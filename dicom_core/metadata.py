@@ -12,8 +12,10 @@
 - a value pydicom cannot turn into a string gives its raw text, never an exception.
 """
 
+from functools import lru_cache
+
 from pydicom.datadict import keyword_for_tag
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 
 from dicom_core.dictionary import format_tag, is_keyword
@@ -56,13 +58,23 @@ def flat_field(dataset: Dataset, keyword: str) -> str | list | None:
 
 def flatten(dataset: Dataset) -> dict:
     flat: dict = {}
-    for element in dataset:
-        if element.tag.group == FILE_META_GROUP:
+    # elements() skips the per-element lookups of iterating the dataset; reading.read_dataset
+    # has converted every element already (a raw one left is converted as iterating would).
+    for element in dataset.elements():
+        if isinstance(element, RawDataElement):
+            element = dataset[element.tag]
+        if element.tag >> 16 == FILE_META_GROUP:
             continue
-        keyword = keyword_for_tag(element.tag)  # repeating groups (60xx overlays) have keywords too
+        keyword = cached_keyword(element.tag)  # repeating groups (60xx overlays) have keywords too
         key = keyword if keyword and keyword not in flat else format_tag(element.tag)
         flat[key] = flat_value(element)
     return flat
+
+
+@lru_cache(maxsize=8192)
+def cached_keyword(tag: int) -> str:
+    """The dictionary's keyword of a tag ("" for none): a bounded cache of the dictionary only."""
+    return keyword_for_tag(tag)
 
 
 def flat_value(element: DataElement) -> str | list:

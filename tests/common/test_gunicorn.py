@@ -2,6 +2,7 @@
 itself, and slow clients."""
 
 import json
+import os
 import socket
 import tempfile
 import time
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.client import multipart, request
 from bench.ports import can_bind_localhost
-from bench.service import running_service
+from bench.service import READ_PATH, running_service
+from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.skipif(not can_bind_localhost(), reason="cannot bind a port on 127.0.0.1")
 
@@ -58,3 +61,33 @@ def test_two_slow_clients_do_not_hold_a_normal_request(service):
     finally:
         for sock in slow:
             sock.close()
+
+
+def test_the_master_preloads_the_app_so_forked_workers_start_warm(service):
+    # numpy is imported by the views only: mapped in the master, the whole app was imported there
+    maps = Path(f"/proc/{service.process.pid}/maps").read_text()
+    assert "_multiarray_umath" in maps
+
+
+def test_a_worker_keeps_its_database_connection_between_requests(service):
+    for _ in range(4):
+        head, _ = raw_request(service.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert head.startswith("HTTP/1.1 200")
+    open_files = [
+        os.readlink(fd) for pid in service.worker_pids() for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.exists()
+    ]
+    assert any(path.endswith(".sqlite3") for path in open_files)  # SQLite, as service_env sets
+
+
+def test_recycled_workers_answer_reads(monkeypatch):
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "3")
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS_JITTER", "0")
+    data = (CORPUS / "MR_small.dcm").read_bytes()
+    with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir)) as recycling:
+        first_workers = set(recycling.worker_pids())
+        body, content_type = multipart({}, {"file": ("MR_small.dcm", data)})
+        headers = {"Content-Type": content_type, "Authorization": f"ApiKey {recycling.api_key}"}
+        for _ in range(12):
+            reply = request(recycling.port, "POST", READ_PATH, body, headers)
+            assert reply.status == 200 and len(reply.json()["Images"]) == 1
+        assert not first_workers & set(recycling.worker_pids())
