@@ -11,8 +11,11 @@ import zlib
 from io import BytesIO
 
 import pydicom
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
+from pydicom.filewriter import correct_ambiguous_vr_element
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian
+from pydicom.valuerep import AMBIGUOUS_VR, VR
 
 from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
@@ -35,6 +38,7 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 # (sequence items and pixel fragments) before pydicom builds an object for each one.
 _ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
 _BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
+SPECIFIC_CHARACTER_SET = 0x00080005
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
 
 silence_pydicom_logging()
@@ -170,14 +174,52 @@ def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted
         raise LimitExceededError(
             f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
         )
-    for element in dataset:
-        if element.VR != "SQ":
+    convert_elements(dataset)
+    for element in dataset.elements():
+        if element.VR != VR.SQ:
             continue
         if depth + 1 > limits.max_sequence_depth:
             raise too_deep(limits)
         for item in element.value:
             counted = parse_every_element(item, depth=depth + 1, limits=limits, counted=counted)
     return counted
+
+
+def convert_elements(dataset: Dataset) -> None:
+    """Convert the raw elements of one level of `dataset` in place, as `dataset[tag]` would.
+
+    Dataset.__getitem__ looks the element up four times and __setitem__ re-checks it: on a file
+    of a few hundred elements that bookkeeping was a quarter of a small read's CPU. Here an
+    ordinary element is converted and stored directly; what needs pydicom's bookkeeping (the
+    character set element, deferred values, sequences, ambiguous VRs) goes through it, and a
+    private element gets its private creator as __setitem__ gives it.
+    (tests/dicom_core/test_reading.py compares the result with pydicom's own, element by element.)
+    """
+    elements = dataset._dict  # pydicom's own mapping of tag -> element
+    dataset.get(SPECIFIC_CHARACTER_SET)  # pydicom converts it first: the others are decoded with it
+    character_set = dataset.original_character_set or dataset._character_set
+    private_creators: dict[int, str] = {}
+    for tag, element in list(elements.items()):
+        if not isinstance(element, RawDataElement):
+            continue
+        if element.value is None:
+            dataset[tag]  # pydicom reads the deferred value and converts it
+            continue
+        converted = convert_raw_data_element(element, encoding=character_set, ds=dataset)
+        if converted.VR == VR.SQ:
+            dataset[tag] = converted  # wraps the items, passes the pixel representation down
+        elif converted.VR in AMBIGUOUS_VR:
+            dataset[tag] = converted
+            dataset[tag] = correct_ambiguous_vr_element(converted, dataset, element.is_little_endian)
+        else:
+            number = int(tag)  # plain int comparisons: BaseTag's are Python methods
+            if number & 0x10000:  # an odd group: private
+                creator = number & 0xFFFF0000 | (number & 0xFF00) >> 8
+                if creator != number and creator in elements:
+                    if creator not in private_creators:
+                        private_creators[creator] = dataset[creator].value
+                    converted.private_creator = private_creators[creator]
+            elements[tag] = converted
 
 
 def too_deep(limits: Limits) -> LimitExceededError:

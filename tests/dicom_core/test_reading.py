@@ -3,6 +3,7 @@ import time
 import zlib
 from io import BytesIO
 
+import pydicom
 import pytest
 from pydicom.dataset import FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
@@ -174,3 +175,71 @@ def test_items_are_counted_in_the_byte_order_pydicom_will_read():
     assert item_tags(corpus_bytes("MR_small_bigendian.dcm")) == (big,)
     no_meta = b"\x08\x00\x05\x00CS\x0a\x00ISO_IR 100"  # a dataset that starts at (0008,0005)
     assert item_tags(no_meta) == (little, big)
+
+
+def pydicom_converted(data: bytes):
+    """The dataset as pydicom converts it itself: every element through Dataset.__getitem__."""
+    dataset = pydicom.dcmread(BytesIO(data), force=True)
+
+    def walk(level):
+        for element in level:
+            if element.VR == "SQ":
+                for item in element.value:
+                    walk(item)
+
+    walk(dataset)
+    return dataset
+
+
+def assert_same_elements(ours, theirs, path="") -> None:
+    assert list(ours.keys()) == list(theirs.keys()), path
+    for element, expected in zip(ours.elements(), theirs.elements()):
+        where = f"{path}{element.tag}"
+        assert type(element) is type(expected), where  # DataElement, converted
+        assert (element.VR, element.VM, element.private_creator, element.is_undefined_length) == (
+            expected.VR, expected.VM, expected.private_creator, expected.is_undefined_length
+        ), where
+        if element.VR == "SQ":
+            assert len(element.value) == len(expected.value), where
+            for number, (item, expected_item) in enumerate(zip(element.value, expected.value)):
+                # the pixel representation passed down, which the ambiguous VRs of the item use
+                assert getattr(item, "_pixel_rep", None) == getattr(expected_item, "_pixel_rep", None), where
+                assert_same_elements(item, expected_item, f"{where}[{number}]")
+        else:
+            assert type(element.value) is type(expected.value), where
+            assert repr(element.value) == repr(expected.value), where
+
+
+CHARSET_AND_PRIVATE = (
+    "ISO_IR 192",
+    {"PatientName": "Ünïcode^名前", "StudyDescription": "Étude"},
+    # a private block in an implicit-VR file: the creator names the private dictionary entry
+    {(0x0029, 0x0010): ("LO", "SIEMENS CSA HEADER"), (0x0029, 0x1008): ("CS", "IMAGE NUM 4")},
+)
+
+
+@pytest.mark.parametrize("name", CORPUS_DICOM)
+def test_elements_are_converted_as_pydicom_converts_them(name):
+    data = corpus_bytes(name)
+    assert_same_elements(read_dataset(data, LIMITS), pydicom_converted(data))
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_character_set_and_private_creators_are_those_pydicom_gives(implicit):
+    charset, text, private = CHARSET_AND_PRIVATE
+    dataset = pydicom.Dataset()
+    dataset.SpecificCharacterSet = charset
+    for keyword, value in text.items():
+        setattr(dataset, keyword, value)
+    for (group, element), (vr, value) in private.items():
+        dataset.add_new((group, element), vr, value)
+    dataset.ReferencedImageSequence = [pydicom.Dataset()]
+    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
+    dataset.LUTDescriptor = [256, 0, 8]  # 'US or SS': pydicom corrects the VR from the dataset
+    dataset.PixelRepresentation = 0
+    buffer = BytesIO()
+    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    data = buffer.getvalue()
+    ours = read_dataset(data, LIMITS)
+    assert_same_elements(ours, pydicom_converted(data))
+    assert str(ours.PatientName) == "Ünïcode^名前" and ours[0x0029, 0x1008].private_creator == "SIEMENS CSA HEADER"
