@@ -87,6 +87,15 @@ def print_report(results: dict) -> None:
         for name in ("ours", "orthanc"):
             if (entry.get(name) or {}).get("failed"):
                 print(f"  {name}: {entry[name]['failed']} failed, first: {entry[name]['first_failure']}")
+    cheapest = results["cheapest_requests"]
+    orthanc_rps = (cheapest.get("orthanc") or {}).get("per_second")
+    print(f"{'cheapest request x' + str(cheapest['ours']['clients']):<28}{cheapest['ours']['per_second']:>12.1f}"
+          f"{number(orthanc_rps, 1):>15}   (ours GET /healthz, Orthanc GET /system)")
+    for entry in results["concurrency"]:
+        if entry.get("orthanc"):
+            needed = THROUGHPUT_VS_ORTHANC * entry["orthanc"]["per_second"]
+            print(f"  {THROUGHPUT_VS_ORTHANC:g}x Orthanc on {entry['file']} is {needed:.0f} req/s: "
+                  f"{needed / cheapest['ours']['per_second']:.2f}x our cheapest request")
     print()
     for memory in (results["memory"], results["memory_jpeg"]):
         print(f"worker peak RSS answering {memory['file']} as {memory['format']} ({memory['answer_bytes'] / 2**20:.1f} MB answer): "

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))  # run as a script: make the `bench` package impor
 from pydicom import dcmread  # noqa: E402
 
 from bench import orthanc  # noqa: E402
-from bench.client import multipart, request  # noqa: E402
+from bench.client import check_status, multipart, request  # noqa: E402
 from bench.floor import floor_job, start_pool  # noqa: E402
 from bench.measure import Contender, Timings, per_round, throughput, time_job  # noqa: E402
 from bench.memory import PeakRssSampler, tree_kb  # noqa: E402
@@ -175,6 +175,22 @@ def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict
     return results
 
 
+def cheapest_requests(plan: Plan, service: Service, server, clients: int) -> dict:
+    """Requests per second of the cheapest request each server answers, the same clients: what
+    no endpoint of it can exceed. Ours: GET /healthz (gunicorn, Django, one SELECT); Orthanc:
+    GET /system."""
+    def healthz() -> None:
+        check_status(request(service.port, "GET", "/healthz"), 200, "healthz")
+
+    entry = {"ours": throughput(healthz, clients, plan.concurrent_seconds)}
+    if server is not None:
+        def system() -> None:
+            check_status(request(server.port, "GET", "/system"), 200, "Orthanc /system")
+
+        entry["orthanc"] = throughput(system, clients, plan.concurrent_seconds)
+    return entry
+
+
 def memory(plan: Plan, service: Service, image_format: str) -> dict:
     """Peak RSS of each gunicorn worker plus its child processes, sampled during one request, and
     the size of the answer (the peak should follow it, not the number of frames decoded)."""
@@ -258,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             "render": [timing_summary(case) for case in cases if case.image_format],
             "metadata_only": [timing_summary(case) for case in cases if not case.image_format],
             "concurrency": concurrency(plan, service, server, args.clients),
+            "cheapest_requests": cheapest_requests(plan, service, server, args.clients),
             "memory": memory(plan, service, "png"),
             "memory_jpeg": memory(plan, service, "jpeg"),
         }

@@ -27,7 +27,7 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads(output.read_text())
     assert {"started", "smoke", "rounds", "machine", "service", "orthanc", "render", "metadata_only",
-            "concurrency", "memory", "memory_jpeg", "targets"} <= results.keys()
+            "concurrency", "cheapest_requests", "memory", "memory_jpeg", "targets"} <= results.keys()
     assert results["smoke"] is True and results["orthanc"] is None
     assert len(results["machine"]["loadavg_start"]) == 3 and len(results["machine"]["loadavg_end"]) == 3
     render = results["render"][0]
@@ -37,6 +37,7 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert render["ours_minus_floor_ms"]["median"] is not None
     assert results["metadata_only"][0]["ours"]["median"] > 0
     assert results["concurrency"][0]["ours"]["requests"] > 0
+    assert results["cheapest_requests"]["ours"]["requests"] > 0 and results["cheapest_requests"]["ours"]["failed"] == 0
     for memory in (results["memory"], results["memory_jpeg"]):
         assert memory["peak_rss_mb"] > 0 and memory["answer_bytes"] > 0
     assert {t["met"] for t in results["targets"]} <= {True, False, None}
