@@ -1,3 +1,4 @@
+import random
 import struct
 import time
 import zlib
@@ -11,7 +12,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from dicom_core.errors import LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.reading import PREAMBLE_LENGTH, is_zip, item_tags, read_dataset
+from dicom_core.reading import COUNT_WINDOW_BYTES, PREAMBLE_LENGTH, count_tag, is_zip, item_tags, read_dataset
 from tests.dicom_core.dicom_builders import (
     CORPUS,
     corpus_bytes,
@@ -243,3 +244,23 @@ def test_character_set_and_private_creators_are_those_pydicom_gives(implicit):
     ours = read_dataset(data, LIMITS)
     assert_same_elements(ours, pydicom_converted(data))
     assert str(ours.PatientName) == "Ünïcode^名前" and ours[0x0029, 0x1008].private_creator == "SIEMENS CSA HEADER"
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("tag", [b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"])
+def test_count_tag_counts_as_bytes_count_at_every_offset_and_window_edge(seed, tag):
+    rng = random.Random(seed)
+    size = rng.choice([0, 3, 4, 5, COUNT_WINDOW_BYTES - 2, COUNT_WINDOW_BYTES + 1, 2 * COUNT_WINDOW_BYTES + 7])
+    data = bytearray(rng.choice(tag) for _ in range(size))  # dense in partial matches
+    for position in [0, size - 4, COUNT_WINDOW_BYTES - 4, COUNT_WINDOW_BYTES - 3, COUNT_WINDOW_BYTES - 1, COUNT_WINDOW_BYTES, 7]:
+        if 0 <= position <= size - 4:
+            data[position : position + 4] = tag
+    data = bytes(data)
+    assert count_tag(data, tag) == data.count(tag)
+
+
+def test_count_tag_on_corpus_files():
+    for name in ("MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "emri_small.dcm"):
+        data = corpus_bytes(name)
+        for tag in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"):
+            assert count_tag(data, tag) == data.count(tag)
