@@ -16,6 +16,11 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
     behind; this one never touches the disk.
     """
 
+    # Django reads the body this much at a time (64 KiB by default). gunicorn receives up to 1 MiB
+    # at once and copies what is left of it on every read: 1 MiB reads copy each byte about once.
+    # (xa_96f.dcm, 3.4 MB, images=false: ~16 -> ~13.5 ms through gunicorn.)
+    chunk_size = 1 << 20
+
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > settings.MAX_UPLOAD_BYTES + 64 * 1024:
             raise PayloadTooLarge(f"The upload is larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes.")
