@@ -34,6 +34,10 @@ def raw_request(port: int, payload: bytes) -> tuple[str, bytes]:
     return head.decode("latin1"), body
 
 
+def open_files(pid: int) -> list[str]:
+    return [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.exists()]
+
+
 def test_requests_gunicorn_refuses_itself_are_answered_in_json(service):
     head, body = raw_request(service.port, b"GET /" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert head.startswith("HTTP/1.1 414")
@@ -67,16 +71,16 @@ def test_the_master_preloads_the_app_so_forked_workers_start_warm(service):
     # numpy is imported by the views only: mapped in the master, the whole app was imported there
     maps = Path(f"/proc/{service.process.pid}/maps").read_text()
     assert "_multiarray_umath" in maps
+    # ...without a database connection, which every forked worker would share
+    assert not [path for path in open_files(service.process.pid) if ".sqlite3" in path]
 
 
 def test_a_worker_keeps_its_database_connection_between_requests(service):
     for _ in range(4):
         head, _ = raw_request(service.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert head.startswith("HTTP/1.1 200")
-    open_files = [
-        os.readlink(fd) for pid in service.worker_pids() for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.exists()
-    ]
-    assert any(path.endswith(".sqlite3") for path in open_files)  # SQLite, as service_env sets
+    worker_files = [path for pid in service.worker_pids() for path in open_files(pid)]
+    assert any(path.endswith(".sqlite3") for path in worker_files)  # SQLite, as service_env sets
 
 
 def test_recycled_workers_answer_reads(monkeypatch):
