@@ -35,7 +35,13 @@ def raw_request(port: int, payload: bytes) -> tuple[str, bytes]:
 
 
 def open_files(pid: int) -> list[str]:
-    return [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.exists()]
+    paths = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            paths.append(os.readlink(fd))
+        except OSError:  # closed since the listing
+            continue
+    return paths
 
 
 def test_requests_gunicorn_refuses_itself_are_answered_in_json(service):
