@@ -79,18 +79,21 @@ def print_report(results: dict) -> None:
         for name in ("ours", "floor", "orthanc", "orthanc_parallel"):
             if (case.get(name) or {}).get("error"):
                 print(f"  {case['case']}, {name} failed: {case[name]['error']}")
-    print(f"\n{'concurrent clients':<28}{'ours req/s':>12}{'orthanc req/s':>15}{'ours/orth.':>12}")
-    for entry in results["concurrency"]:
-        orthanc_rps = (entry.get("orthanc") or {}).get("per_second")
-        print(f"{entry['file'] + ' x' + str(entry['ours']['clients']):<28}{entry['ours']['per_second']:>12.1f}"
-              f"{number(orthanc_rps, 1):>15}{number(entry.get('ours_over_orthanc')):>12}")
-        for name in ("ours", "orthanc"):
-            if (entry.get(name) or {}).get("failed"):
-                print(f"  {name}: {entry[name]['failed']} failed, first: {entry[name]['first_failure']}")
+    print(f"\n{'concurrent clients':<28}{'ours req/s':>12}{'orthanc req/s':>15}{'ours/orth.':>12}"
+          f"{'ours CPU ms/req':>17}{'orth. CPU ms/req':>18}")
     cheapest = results["cheapest_requests"]
-    orthanc_rps = (cheapest.get("orthanc") or {}).get("per_second")
-    print(f"{'cheapest request x' + str(cheapest['ours']['clients']):<28}{cheapest['ours']['per_second']:>12.1f}"
-          f"{number(orthanc_rps, 1):>15}   (ours GET /healthz, Orthanc GET /system)")
+    rows = [(entry["file"], entry) for entry in results["concurrency"]]
+    rows.append(("cheapest request", cheapest))
+    for name, entry in rows:
+        orthanc = entry.get("orthanc") or {}
+        print(f"{name + ' x' + str(entry['ours']['clients']):<28}{entry['ours']['per_second']:>12.1f}"
+              f"{number(orthanc.get('per_second'), 1):>15}{number(entry.get('ours_over_orthanc')):>12}"
+              f"{number(entry['ours'].get('server_cpu_ms_per_request')):>17}{number(orthanc.get('server_cpu_ms_per_request')):>18}")
+        for contender in ("ours", "orthanc"):
+            if (entry.get(contender) or {}).get("failed"):
+                print(f"  {contender}: {entry[contender]['failed']} failed, first: {entry[contender]['first_failure']}")
+    print("  (CPU: the server's whole process tree per request; cheapest request: ours GET /healthz, "
+          "Orthanc GET /system)")
     for entry in results["concurrency"]:
         if entry.get("orthanc"):
             needed = THROUGHPUT_VS_ORTHANC * entry["orthanc"]["per_second"]

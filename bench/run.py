@@ -27,7 +27,7 @@ from bench import orthanc  # noqa: E402
 from bench.client import check_status, multipart, request  # noqa: E402
 from bench.floor import floor_job, start_pool  # noqa: E402
 from bench.measure import Contender, Timings, per_round, throughput, time_job  # noqa: E402
-from bench.memory import PeakRssSampler, tree_kb  # noqa: E402
+from bench.processes import PeakRssSampler, tree_cpu_seconds, tree_kb  # noqa: E402
 from bench.report import print_report, targets  # noqa: E402
 from bench.service import READ_PATH, Service, running_service  # noqa: E402
 
@@ -154,11 +154,21 @@ def warm_workers(service: Service, clients: int) -> None:
     throughput(lambda: job.after(job.run()), clients, 1.0)
 
 
+def throughput_and_cpu(job, clients: int, seconds: float, server_pid: int) -> dict:
+    """throughput(), and the server's CPU (its whole process tree) per request done meanwhile."""
+    before = tree_cpu_seconds(server_pid)
+    result = throughput(job, clients, seconds)
+    used = tree_cpu_seconds(server_pid) - before
+    result["server_cpu_ms_per_request"] = round(used * 1000 / result["requests"], 2) if result["requests"] else None
+    return result
+
+
 def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict]:
     results = []
     for path in plan.concurrent:
         mine = ours(service, path, {"return_format": "png"}, 1)
-        entry = {"file": path.name, "ours": throughput(lambda: mine.after(mine.run()), clients, plan.concurrent_seconds)}
+        entry = {"file": path.name, "ours": throughput_and_cpu(lambda: mine.after(mine.run()), clients,
+                                                               plan.concurrent_seconds, service.process.pid)}
         if server is not None:
             data = path.read_bytes()
             # Stored once, untimed: concurrent uploads of one instance race in Orthanc's storage folders
@@ -169,7 +179,7 @@ def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict
                 _, replies = orthanc.upload_and_render(server.port, data, 1, "png", 1)
                 orthanc.check_rendered(replies, 1, "png")
 
-            entry["orthanc"] = throughput(orthanc_job, clients, plan.concurrent_seconds)
+            entry["orthanc"] = throughput_and_cpu(orthanc_job, clients, plan.concurrent_seconds, server.process.pid)
             entry["ours_over_orthanc"] = round(entry["ours"]["per_second"] / entry["orthanc"]["per_second"], 2)
         results.append(entry)
     return results
@@ -182,12 +192,12 @@ def cheapest_requests(plan: Plan, service: Service, server, clients: int) -> dic
     def healthz() -> None:
         check_status(request(service.port, "GET", "/healthz"), 200, "healthz")
 
-    entry = {"ours": throughput(healthz, clients, plan.concurrent_seconds)}
+    entry = {"ours": throughput_and_cpu(healthz, clients, plan.concurrent_seconds, service.process.pid)}
     if server is not None:
         def system() -> None:
             check_status(request(server.port, "GET", "/system"), 200, "Orthanc /system")
 
-        entry["orthanc"] = throughput(system, clients, plan.concurrent_seconds)
+        entry["orthanc"] = throughput_and_cpu(system, clients, plan.concurrent_seconds, server.process.pid)
     return entry
 
 

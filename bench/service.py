@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.client import check_status, post_json, request
-from bench.memory import children
+from bench.processes import children
 from bench.ports import free_port, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parents[1]

@@ -37,7 +37,8 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert render["ours_minus_floor_ms"]["median"] is not None
     assert results["metadata_only"][0]["ours"]["median"] > 0
     assert results["concurrency"][0]["ours"]["requests"] > 0
-    assert results["cheapest_requests"]["ours"]["requests"] > 0 and results["cheapest_requests"]["ours"]["failed"] == 0
+    for measured in (results["concurrency"][0]["ours"], results["cheapest_requests"]["ours"]):
+        assert measured["requests"] > 0 and measured["failed"] == 0 and measured["server_cpu_ms_per_request"] > 0
     for memory in (results["memory"], results["memory_jpeg"]):
         assert memory["peak_rss_mb"] > 0 and memory["answer_bytes"] > 0
     assert {t["met"] for t in results["targets"]} <= {True, False, None}

@@ -1,5 +1,6 @@
-"""Resident memory of process trees, read from /proc (Linux)."""
+"""Resident memory and CPU time of process trees, read from /proc (Linux)."""
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,21 @@ def process_tree(pid: int) -> list[int]:
     for child in children(pid):
         tree.extend(process_tree(child))
     return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children it has waited for; 0 once it is gone."""
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process tree so far: every living member, with the members that ended (a recycled
+    gunicorn worker, a replaced render process) in the children times of the parent that reaped them."""
+    return sum(cpu_seconds(member) for member in process_tree(pid))
 
 
 def status_kb(pid: int, field: str) -> int:
