@@ -190,7 +190,7 @@ def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted
     """Convert every raw element (pydicom converts lazily), bounding nesting and element count.
 
     Returns the running count of elements. The count is checked before each dataset's
-    elements are converted, since converting is what costs (tens of microseconds each).
+    elements are converted, since converting is what costs (~10 us an element).
     """
     counted += len(dataset)
     if counted > limits.max_data_elements:
