@@ -28,13 +28,15 @@ class Service:
         return children(self.process.pid)
 
 
-def service_env(workdir: Path, port: int) -> dict[str, str]:
+def service_env(workdir: Path, port: int, database_url: str = "") -> dict[str, str]:
+    """A throwaway SQLite file in `workdir`, unless `database_url` names another database."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(
         HOST="127.0.0.1",
         PORT=str(port),
         DEBUG="false",
         SQLITE_PATH=str(workdir / "bench.sqlite3"),
+        DATABASE_URL=database_url,
         QUOTA_READ_FILE="100000000",
         LOG_LEVEL="WARNING",
     )
@@ -42,9 +44,9 @@ def service_env(workdir: Path, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def running_service(workdir: Path) -> Iterator[Service]:
+def running_service(workdir: Path, database_url: str = "") -> Iterator[Service]:
     port = free_port()
-    env = service_env(workdir, port)
+    env = service_env(workdir, port, database_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
         stdout=subprocess.DEVNULL,

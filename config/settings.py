@@ -72,7 +72,11 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 # database and closing its last connection (which checkpoints the WAL) cost ~1.7 ms a request.
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    # A kept connection the server ended (restart, failover, idle timeout) is replaced at the next
+    # request's start (a SELECT 1 first), not found broken by the request: that was a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {

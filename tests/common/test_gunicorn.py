@@ -6,9 +6,12 @@ import os
 import socket
 import tempfile
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from bench.client import multipart, request
 from bench.ports import can_bind_localhost
@@ -101,3 +104,45 @@ def test_recycled_workers_answer_reads(monkeypatch):
             reply = request(recycling.port, "POST", READ_PATH, body, headers)
             assert reply.status == 200 and len(reply.json()["Images"]) == 1
         assert not first_workers & set(recycling.worker_pids())
+
+
+@pytest.fixture
+def postgresql_database():
+    """A fresh PostgreSQL database beside the test database (CI's server), dropped afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (CI does)")
+    import psycopg
+
+    settings = connection.settings_dict
+    name = f"dicom_api_gunicorn_{uuid.uuid4().hex[:8]}"
+    server = {"host": settings["HOST"], "port": settings["PORT"] or 5432, "user": settings["USER"],
+              "password": settings["PASSWORD"], "dbname": "postgres", "autocommit": True}
+    with psycopg.connect(**server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            user = f"{settings['USER']}:{settings['PASSWORD']}" if settings["PASSWORD"] else settings["USER"]
+            yield admin, name, f"postgres://{user}@{server['host']}:{server['port']}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_connections_the_database_dropped_are_replaced_without_an_error(postgresql_database):
+    """A restart, a failover or an idle timeout ends the connections the workers keep: the next
+    request on each must open a new one (CONN_HEALTH_CHECKS), not answer 500."""
+    admin, name, url = postgresql_database
+    data = (CORPUS / "MR_small.dcm").read_bytes()
+    with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir), url) as on_postgresql:
+        body, content_type = multipart({"images": "false"}, {"file": ("MR_small.dcm", data)})
+        headers = {"Content-Type": content_type, "Authorization": f"ApiKey {on_postgresql.api_key}"}
+
+        def statuses() -> list[int]:
+            with ThreadPoolExecutor(8) as clients:  # reach every worker thread, each with its connection
+                replies = clients.map(lambda _: request(on_postgresql.port, "POST", READ_PATH, body, headers), range(16))
+                return [reply.status for reply in replies] + [request(on_postgresql.port, "GET", "/healthz").status]
+
+        assert set(statuses()) == {200}
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchone()[0]
+        assert ended >= 1
+        assert set(statuses()) == {200}
