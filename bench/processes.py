@@ -8,12 +8,18 @@ from pathlib import Path
 PROC = Path("/proc")
 
 
-def parent_pid(pid: int) -> int | None:
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces), from the
+    state on; None for a process that is gone."""
     try:
-        stat = (PROC / str(pid) / "stat").read_text()
+        return (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[1])  # the command name may hold spaces: split after it
+
+
+def parent_pid(pid: int) -> int | None:
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[1])
 
 
 def children(pid: int) -> list[int]:
@@ -31,9 +37,8 @@ def process_tree(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and of its children it has waited for; 0 once it is gone."""
-    try:
-        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = stat_fields(pid)
+    if fields is None:
         return 0.0
     return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
