@@ -40,8 +40,8 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 _ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
 COUNT_WINDOW_BYTES = 1 << 20  # bytes compared at once by count_tag (even: alignments stay the same)
 _BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
-SPECIFIC_CHARACTER_SET = 0x00080005
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
+SPECIFIC_CHARACTER_SET = 0x00080005  # converted by pydicom itself, before the elements it decodes
 
 silence_pydicom_logging()
 
