@@ -1,7 +1,6 @@
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,9 +10,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts import login_throttle
 from accounts.models import User
-from accounts.services import user_change_password, user_create, user_delete
+from accounts.services import user_authenticate, user_change_password, user_create, user_delete
 from common.schema import ERROR_RESPONSES
 
 
@@ -63,18 +61,7 @@ class TokenObtainApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        email, password = data.validated_data["email"], data.validated_data["password"]
-        client = request.META.get("REMOTE_ADDR", "")
-
-        wait = login_throttle.seconds_until_allowed(client, email)
-        if wait:
-            raise Throttled(wait=wait, detail="Too many failed logins. Try again later.")
-        user = authenticate(request, email=email.strip().lower(), password=password)
-        if user is None:
-            login_throttle.record_failure(client, email)
-            # One body for an unknown email, a wrong password and an inactive account.
-            raise AuthenticationFailed("No active account found with the given credentials.")
-        login_throttle.clear_account_failures(email)
+        user = user_authenticate(**data.validated_data, client_address=request.META.get("REMOTE_ADDR", ""))
         refresh = RefreshToken.for_user(user)
         return Response({"refresh": str(refresh), "access": str(refresh.access_token)})
 

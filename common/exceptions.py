@@ -27,7 +27,10 @@ CORE_ERROR_STATUS = {
 }
 
 
-class PayloadTooLarge(exceptions.APIException):
+class PayloadTooLarge(exceptions.APIException, RequestDataTooBig):
+    """Raised while the body streams in: DRF's handler below answers it in an API view, Django's
+    (through handler400) in a plain view such as a portal form."""
+
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "payload_too_large"

@@ -1,3 +1,4 @@
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
@@ -22,6 +23,8 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # an upload past MAX_UPLOAD_BYTES outside DRF (a portal form)
+        return JsonResponse({"error": str(exception) or "The request body is too large."}, status=413)
     return JsonResponse({"error": "Bad request."}, status=400)
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, TokenObtainApi, TokenRefreshApi
 from common.views import healthz
@@ -28,9 +29,13 @@ urlpatterns = [
     path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
     # Docs, health, admin
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The init script is served from the page's own URL (?script), so the CSP needs no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="portal/swagger_ui.html"), name="docs"),
     re_path(r"^healthz/?$", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The developer portal (session login, server-rendered pages)
+    path("portal/", include("portal.urls")),
+    path("", RedirectView.as_view(pattern_name="portal:home"), name="root"),
 ]
 
 handler400 = "common.views.bad_request"

@@ -2,6 +2,7 @@ from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from developers.models import DeveloperAPIKey
+from developers.services import api_key_mark_used
 
 KEYWORD = "apikey"
 
@@ -27,6 +28,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise AuthenticationFailed("Invalid API key.") from None
         if api_key.has_expired or not api_key.profile.user.is_active:
             raise AuthenticationFailed("Invalid API key.")
+        api_key_mark_used(api_key=api_key)
         return api_key.profile.user, api_key
 
     def authenticate_header(self, request):

@@ -32,6 +32,8 @@ class DeveloperAPIKeyManager(BaseAPIKeyManager):
 class DeveloperAPIKey(AbstractAPIKey):
     id = models.BigAutoField(primary_key=True)
     profile = models.ForeignKey(DeveloperProfile, on_delete=models.CASCADE, related_name="api_keys")
+    # When the key last authenticated a call, to within LAST_USED_RESOLUTION (not written on every call).
+    last_used = models.DateTimeField(null=True, blank=True)
 
     objects = DeveloperAPIKeyManager()
 

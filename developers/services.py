@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
@@ -21,6 +24,12 @@ def profile_get(*, user) -> DeveloperProfile:
         raise NotFound("You have no developer profile yet. Create one with POST /api/developer/profiles/.") from None
 
 
+def profile_update(*, profile: DeveloperProfile, purpose: str, organization: str) -> DeveloperProfile:
+    profile.purpose, profile.organization = purpose, organization
+    profile.save(update_fields=["purpose", "organization"])
+    return profile
+
+
 def api_key_create(*, user, name: str) -> tuple[DeveloperAPIKey, str]:
     try:
         profile = user.developer_profile
@@ -33,6 +42,17 @@ def api_key_create(*, user, name: str) -> tuple[DeveloperAPIKey, str]:
 
 def api_key_list(*, user):
     return DeveloperAPIKey.objects.filter(profile__user=user, revoked=False).order_by("id")
+
+
+# A key's last use is written at most this often: not a database write on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_mark_used(*, api_key: DeveloperAPIKey) -> None:
+    now = timezone.now()
+    if api_key.last_used is None or now - api_key.last_used >= LAST_USED_RESOLUTION:
+        DeveloperAPIKey.objects.filter(pk=api_key.pk).update(last_used=now)
+        api_key.last_used = now
 
 
 def api_key_delete(*, user, key_id: int) -> None:

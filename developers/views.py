@@ -52,6 +52,7 @@ class ApiKeyListCreateApi(APIView):
         name = serializers.CharField()
         prefix = serializers.CharField()
         created = serializers.DateTimeField()
+        last_used = serializers.DateTimeField(allow_null=True, help_text="When the key last authenticated a call (to the minute); null if never.")
 
     class CreatedSerializer(serializers.Serializer):
         class Meta:

@@ -5,7 +5,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
+from django.test import override_settings
 from rest_framework.test import APIClient as DrfApiClient
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
@@ -28,6 +30,14 @@ class APIClient(DrfApiClient):
         whole.wsgi_request = response.wsgi_request
         return whole
 _emails = itertools.count(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def static_files_uncollected():
+    """Pages render with plain static URLs: the settings' manifest storage needs `collectstatic`,
+    which the tests that start gunicorn run themselves (tests/portal/test_browser.py)."""
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
+        yield
 
 
 @pytest.fixture
