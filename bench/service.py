@@ -44,9 +44,9 @@ def service_env(workdir: Path, port: int, database_url: str = "") -> dict[str, s
 
 
 @contextmanager
-def running_service(workdir: Path, database_url: str = "") -> Iterator[Service]:
+def running_service(workdir: Path, database_url: str = "", extra_env: dict[str, str] | None = None) -> Iterator[Service]:
     port = free_port()
-    env = service_env(workdir, port, database_url)
+    env = {**service_env(workdir, port, database_url), **(extra_env or {})}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
         stdout=subprocess.DEVNULL,

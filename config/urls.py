@@ -7,6 +7,7 @@ from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, Tok
 from common.views import healthz
 from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
+from portal import views as portal_views
 from usage.views import ActivitySummaryApi
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The developer portal (session login, server-rendered pages)
     path("portal/", include("portal.urls")),
+    path("favicon.ico", portal_views.favicon),
     path("", RedirectView.as_view(pattern_name="portal:home"), name="root"),
 ]
 

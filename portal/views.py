@@ -11,6 +11,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import APIException, ValidationError
@@ -40,6 +41,12 @@ def _add_errors(form, error: ValidationError) -> None:
     for field, messages_ in detail.items():
         for message in messages_ if isinstance(messages_, list) else [messages_]:
             form.add_error(field if field in form.fields else None, str(message))
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's)."""
+    return redirect(static("portal/favicon.svg"), permanent=True)
 
 
 @require_GET
