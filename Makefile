@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: install run test bench bench-smoke migrate superuser
+.PHONY: install run test bench bench-smoke migrate static superuser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,16 @@ install: $(INSTALLED)
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-run: migrate
+# The admin's, the portal's and Swagger UI's files, hashed and gzipped for whitenoise to serve.
+static: install
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: migrate static
 	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
 
+# loadgroup: the browser tests (one gunicorn, one Chromium) run on one worker; the rest spread.
 test: install
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 superuser: migrate
 	$(PY) manage.py createsuperuser

@@ -7,6 +7,7 @@ CHART_WIDTH, CHART_HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 28  # margins around the plot: room for the axis labels
 GAUGE_WIDTH = 320
 WARNING_FRACTION = 0.8  # a gauge turns amber past this share of the quota
+MIN_VISIBLE_FILL = 2  # a gauge with any use shows at least this sliver, even against a huge quota
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,10 @@ class Bar:
     width: float
     height: float
     label: str  # the day of the month under the bar, or "" to keep the axis readable
+
+    @property
+    def middle(self) -> float:
+        return round(self.x + self.width / 2, 2)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,9 @@ def gauges(by_endpoint: dict[str, dict]) -> list[Gauge]:
     for endpoint, numbers in by_endpoint.items():
         used, quota = numbers["count"], numbers["quota"]
         fraction = min(1.0, used / quota) if quota else 1.0
+        filled = max(GAUGE_WIDTH * fraction, MIN_VISIBLE_FILL if used else 0)
         level = "full" if numbers["remaining"] == 0 else "warning" if fraction >= WARNING_FRACTION else "ok"
-        shown.append(Gauge(endpoint, used, quota, numbers["remaining"], GAUGE_WIDTH, round(GAUGE_WIDTH * fraction, 2), level))
+        shown.append(Gauge(endpoint, used, quota, numbers["remaining"], GAUGE_WIDTH, round(filled, 2), level))
     return shown
 
 

@@ -4,7 +4,8 @@ from django import forms
 
 
 class PortalForm(forms.Form):
-    label_suffix = ""  # "Email", not "Email:", as the accessible name
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)  # "Email", not "Email:", as the accessible name
 
 
 class CredentialsForm(PortalForm):
