@@ -50,7 +50,7 @@ def test_key_is_shown_once_and_stored_hashed(developer):
     assert created["key"] not in (stored.hashed_key, str(stored.pk))
     listing = developer.client.get("/api-keys/", **developer.bearer)
     assert listing.status_code == 200
-    assert [set(item) for item in listing.json()] == [{"id", "name", "prefix", "created"}] * 2
+    assert [set(item) for item in listing.json()] == [{"id", "name", "prefix", "created", "last_used"}] * 2
     body = listing.content.decode()
     for key in DeveloperAPIKey.objects.all():
         assert key.hashed_key not in body
