@@ -4,11 +4,11 @@ with its defaults (every element, every frame) in the format chosen, shaped for 
 import json
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from dicom_api.limits import configured_limits
-from dicom_core.read import ReadOptions, read_file
-from dicom_core.render import RenderOptions
+from dicom_api.serializers import ReadRequestSerializer
+from dicom_core.read import read_file
 
 # The keys of a read answer that are the service's, not the file's metadata.
 SERVICE_KEYS = {"name", "ImageFormat", "Rendering", "Images", "ImageError"}
@@ -23,10 +23,12 @@ class ShownFile:
     image_error: str | None
 
 
-def read_upload(data: bytes, image_format: str) -> dict:
-    """The read endpoint's answer; raises the core's DicomError kinds as the endpoint does."""
-    options = ReadOptions(render=RenderOptions(image_format=image_format, png_compress_level=settings.PNG_COMPRESS_LEVEL))
-    return read_file(data, options, configured_limits())
+def read_upload(upload: UploadedFile, image_format: str) -> dict:
+    """The read endpoint's answer, its options parsed by the endpoint's own serializer; raises
+    DRF's ValidationError or the core's DicomError kinds as the endpoint does."""
+    request = ReadRequestSerializer(data={"file": upload, "return_format": image_format})
+    request.is_valid(raise_exception=True)
+    return read_file(upload.read(), request.read_options(), configured_limits())
 
 
 def shown_files(answer: dict, upload_name: str) -> tuple[list[ShownFile], list[dict]]:

@@ -176,7 +176,9 @@ def try_it(request):
         else:
             upload = form.cleaned_data["file"]
             try:
-                answer = read_upload(upload.read(), form.cleaned_data["return_format"])
+                answer = read_upload(upload, form.cleaned_data["return_format"])
+            except ValidationError as error:
+                _add_errors(form, error)
             except DicomError as error:
                 form.add_error("file", error.message)
             else:
