@@ -142,6 +142,9 @@ def test_sign_up_log_out_log_in_and_a_wrong_password(visit):
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/portal/keys/$"))  # back where the login was asked for
     expect(page.get_by_text(f"Signed in as {email}")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    visit.shot("keys-phone")
 
     cookies = {cookie["name"]: cookie for cookie in visit.context.cookies()}
     for name in ("sessionid", "csrftoken"):  # never readable by scripts, not sent cross-site
