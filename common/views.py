@@ -30,3 +30,8 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return JsonResponse({"error": "Forbidden."}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form posted without its CSRF token (or from another site): say what to do."""
+    return JsonResponse({"error": "The form's CSRF token is missing or stale. Reload the page and send the form again."}, status=403)

@@ -152,7 +152,7 @@ def test_a_login_form_posted_without_its_csrf_token_is_refused():
     browser = Client(enforce_csrf_checks=True)
     browser.get("/portal/login/")
     refused = browser.post("/portal/login/", {"email": "csrf@example.com", "password": PASSWORD})
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "CSRF token is missing" in refused.json()["error"]
     token = browser.cookies["csrftoken"].value
     accepted = browser.post("/portal/login/", {"email": "csrf@example.com", "password": PASSWORD, "csrfmiddlewaretoken": token})
     assert accepted.status_code == 302
