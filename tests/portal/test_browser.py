@@ -5,6 +5,8 @@ Every test signs up its own developer through the pages; a screenshot of each pa
 the test's temporary folder.
 """
 
+import gzip
+import http.client
 import os
 import re
 import subprocess
@@ -265,3 +267,18 @@ def test_pages_send_the_security_headers(visit):
         assert headers["content-security-policy"].startswith("default-src 'self'")
         assert headers["x-frame-options"] == "DENY"
         assert headers["referrer-policy"] == "same-origin"
+
+
+def test_static_files_are_gzipped_and_cached_under_their_hashed_names(service):
+    page = request(service.port, "GET", "/api/docs/").body.decode()
+    bundle = re.search(r'src="(/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle\.[0-9a-f]{12}\.js)"', page).group(1)
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    try:
+        connection.request("GET", bundle, headers={"Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        gzipped = response.read()
+    finally:
+        connection.close()
+    assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+    assert "immutable" in response.getheader("Cache-Control") and "max-age=315360000" in response.getheader("Cache-Control")
+    assert len(gzipped) < len(gzip.decompress(gzipped)) / 2
