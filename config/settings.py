@@ -114,6 +114,12 @@ FILE_UPLOAD_HANDLERS = ["common.uploads.BoundedMemoryUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)  # non-file fields
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)
+# A body left unread by an early answer (401, 413, 429) is dropped before answering up to the
+# first bound (the connection stays open), then after a `Connection: close` answer up to the
+# second (common/unread_body.py); each phase within the time bound.
+UNREAD_BODY_DRAIN_BYTES = env_int("UNREAD_BODY_DRAIN_BYTES", 1024 * 1024)
+UNREAD_BODY_LINGER_BYTES = env_int("UNREAD_BODY_LINGER_BYTES", 16 * 1024 * 1024)
+UNREAD_BODY_SECONDS = env_int("UNREAD_BODY_SECONDS", 5)
 
 # --- DICOM limits (dicom_core.limits.Limits is built from these) ---------------------------
 DICOM_LIMITS = {
