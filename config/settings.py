@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str, secret_key
+from config.env import env_bool, env_int, env_list, env_networks, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -145,8 +145,14 @@ QUOTA_DEFAULTS = {
 }
 
 # --- Login throttle ------------------------------------------------------------------------
-LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+# Failed logins within the window, per account from one client, per client, per account
+# (accounts/login_throttle.py says how each is applied).
+LOGIN_MAX_FAILURES_PER_ACCOUNT_CLIENT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT_CLIENT", 10)
+LOGIN_MAX_FAILURES_PER_CLIENT = env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50)
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 500)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client (common/client_address.py).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- REST framework, JWT, OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
