@@ -68,7 +68,14 @@ class LingeringClose:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:  # the client is gone already
             return
-        discard(self.sock.recv, self.sock, settings.UNREAD_BODY_LINGER_BYTES, settings.UNREAD_BODY_SECONDS)
+        if not discard(self.sock.recv, self.sock, settings.UNREAD_BODY_LINGER_BYTES, settings.UNREAD_BODY_SECONDS):
+            # Past the bounds the connection is reset. Shutting the read side makes gunicorn's own
+            # graceful close (its worker's main loop, which serves every connection) end at once
+            # instead of waiting up to 2 s more for this client.
+            try:
+                self.sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
 
 
 class DrainUnreadBody:
