@@ -74,7 +74,7 @@ class LingeringClose:
             # instead of waiting up to 2 s more for this client.
             try:
                 self.sock.shutdown(socket.SHUT_RD)
-            except OSError:
+            except OSError:  # the client is gone already
                 pass
 
 
