@@ -30,7 +30,7 @@ def user_authenticate(*, email: str, password: str, client_address: str) -> User
     if user is None:
         login_throttle.record_failure(client_address, email)
         raise AuthenticationFailed("No active account found with the given credentials.")
-    login_throttle.clear_account_failures(email)
+    login_throttle.clear_client_failures(client_address, email)
     return user
 
 

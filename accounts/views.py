@@ -12,6 +12,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
 from accounts.services import user_authenticate, user_change_password, user_create, user_delete
+from common.client_address import client_address
 from common.schema import ERROR_RESPONSES
 
 
@@ -61,7 +62,7 @@ class TokenObtainApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_authenticate(**data.validated_data, client_address=request.META.get("REMOTE_ADDR", ""))
+        user = user_authenticate(**data.validated_data, client_address=client_address(request))
         refresh = RefreshToken.for_user(user)
         return Response({"refresh": str(refresh), "access": str(refresh.access_token)})
 

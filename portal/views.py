@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.services import user_authenticate, user_create
+from common.client_address import client_address
 from developers.models import DeveloperProfile
 from developers.services import api_key_create, api_key_delete, api_key_list, profile_create, profile_update
 from dicom_core.errors import DicomError
@@ -74,7 +75,7 @@ def login_page(request):
     form = CredentialsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_authenticate(**form.cleaned_data, client_address=request.META.get("REMOTE_ADDR", ""))
+            user = user_authenticate(**form.cleaned_data, client_address=client_address(request))
         except APIException as error:  # wrong credentials, or too many failures (the API's throttle)
             form.add_error(None, str(error.detail))
         else:

@@ -47,7 +47,7 @@ def service(tmp_path_factory):
         [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=REPO, env={**os.environ, **static},
         check=True, stdout=subprocess.DEVNULL,
     )
-    with running_service(workdir, extra_env=static) as running:
+    with running_service(workdir, overrides=static) as running:
         yield running
 
 

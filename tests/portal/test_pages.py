@@ -138,7 +138,7 @@ def test_an_upload_past_the_limit_is_a_413_not_a_crash(settings):
 
 
 def test_the_login_is_throttled_like_the_token_endpoint(client, settings):
-    settings.LOGIN_MAX_FAILURES = 2
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT_CLIENT = 2
     signed_up("throttled@example.com")
     for _ in range(2):
         Client().post("/portal/login/", {"email": "throttled@example.com", "password": "wrong"})
