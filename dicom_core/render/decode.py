@@ -36,15 +36,19 @@ class UndecodableFrameError(Exception):
 
 
 def is_decoder_failure(exc: BaseException) -> bool:
-    """Decoders fail with Exceptions and, in Rust ones, pyo3's PanicException (a BaseException)."""
+    """Whether an exception a decoder raised on this file's bytes is its failure to decode them:
+    decoders fail with Exceptions and, in Rust ones, pyo3's PanicException (a BaseException).
+    Only called around decoder calls: anything raised elsewhere is a bug of ours."""
     return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit))
 
 
 def transfer_syntax(ds: Dataset) -> UID:
+    """The file meta's Transfer Syntax UID; when there is none, or a damaged file holds something
+    that is not one string (several values, bytes), what pydicom's reader parsed the file as."""
     meta = getattr(ds, "file_meta", None)
     uid = meta.get("TransferSyntaxUID") if meta is not None else None
-    if uid is None:  # no file meta: pydicom's reader knows what it parsed
-        uid = "1.2.840.10008.1.2" if ds.is_implicit_VR else "1.2.840.10008.1.2.1"
+    if not isinstance(uid, str) or not uid:
+        return UID("1.2.840.10008.1.2" if ds.is_implicit_VR else "1.2.840.10008.1.2.1")
     return UID(uid)
 
 
@@ -58,6 +62,8 @@ def plugin_order(uid: UID, available: tuple[str, ...]) -> list[str]:
 def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
     """One frame as (rows, columns[, samples]) and the photometric interpretation of that array."""
     uid = transfer_syntax(ds)
+    if not uid.is_transfer_syntax:
+        raise UndecodableFrameError(f"Unsupported transfer syntax {uid}: it is no transfer syntax pydicom knows.")
     check_native_length(ds, uid)
     try:
         decoder = get_decoder(uid)

@@ -6,9 +6,9 @@ import pytest
 
 from dicom_core.errors import DicomError
 from dicom_core.limits import Limits
-from dicom_core.read import ReadOptions, read_file
+from dicom_core.options import ReadOptions
 from dicom_core.render import RenderOptions
-from tests.dicom_core.dicom_builders import corpus_bytes
+from tests.dicom_core.dicom_builders import corpus_bytes, read_answer
 
 SOURCES = [
     "MR_small.dcm",
@@ -67,7 +67,7 @@ def test_mutated_input_raises_only_dicom_errors(name):
     for seed in range(CASES_PER_SOURCE):
         data = mutated(name, seed)
         try:
-            read_file(data, OPTIONS, Limits())
+            read_answer(data, OPTIONS, Limits())
         except DicomError:
             pass
         except BaseException as exc:  # noqa: BLE001 - what escapes is the finding
@@ -76,11 +76,11 @@ def test_mutated_input_raises_only_dicom_errors(name):
 
 def test_a_decoder_that_aborts_natively_costs_only_the_images():
     # GDCM throws an uncaught C++ exception (std::terminate, SIGABRT) on this JPEG.
-    result = read_file(mutated("SC_rgb_jpeg_dcmtk.dcm", 87), OPTIONS, Limits())
+    result = read_answer(mutated("SC_rgb_jpeg_dcmtk.dcm", 87), OPTIONS, Limits())
     assert result["Rows"] == "100"
     assert result["Images"] == [] and result["ImageError"]
 
 
 def test_a_multi_valued_sop_class_without_pixel_data():
-    result = read_file(mutated("SC_rgb_rle_2frame.dcm", 87), OPTIONS, Limits())
+    result = read_answer(mutated("SC_rgb_rle_2frame.dcm", 87), OPTIONS, Limits())
     assert result["Images"] == [] and result["ImageError"]

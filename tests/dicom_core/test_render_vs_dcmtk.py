@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from dicom_core.limits import Limits
-from dicom_core.render import RenderOptions, frame_count, render_dataset
+from dicom_core.render import IN_THREAD, RenderOptions, frame_count, render
 from dicom_core.render.decode import transfer_syntax
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -93,7 +93,7 @@ def test_every_frame_matches_dcmtk(name, dcmtk, tmp_path):
     readable = dcmtk_readable(path, ds, tmp_path)
     worst = float("inf")
     for frame in range(frame_count(ds)):
-        ours = render_dataset(ds, RenderOptions(frames=(frame,)), Limits())
+        ours = render(ds, b"", RenderOptions(frames=(frame,)), Limits(), IN_THREAD).collect()
         assert ours.error is None, ours.error
         expected = dcmtk_frame(dcmtk, readable, frame, voi_arguments(ds, ours.rendering), tmp_path / "f.png")
         actual = np.asarray(Image.open(BytesIO(ours.images[0])))
