@@ -13,6 +13,7 @@ from pathlib import Path
 from dicom_core.dictionary import DICOM_VERSION, all_keywords, filter_keywords
 from dicom_core.errors import DicomError
 from dicom_core.limits import Limits
+from dicom_core.logging_safety import silence_pydicom_logging
 from dicom_core.metadata import parse_fields, validate_fields
 from dicom_core.options import METADATA_MODES, ReadOptions, parse_frames
 from dicom_core.read import FileReading, ZipReading, read_file
@@ -94,6 +95,7 @@ def safe_name(name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    silence_pydicom_logging()  # pydicom's messages quote element values
     try:
         result = run(arguments)
     except DicomError as exc:

@@ -141,9 +141,13 @@ def get_pool() -> ProcessPoolExecutor:
 
 
 def import_renderer() -> None:
-    """Pay the imports (pydicom, numpy, Pillow, decoders) when a worker starts, not on a request."""
+    """Pay the imports (pydicom, numpy, Pillow, decoders) when a worker starts, not on a request,
+    and keep pydicom's messages (they quote element values) out of its output."""
     import dicom_core.reading  # noqa: F401
     import dicom_core.render.pipeline  # noqa: F401
+    from dicom_core.logging_safety import silence_pydicom_logging
+
+    silence_pydicom_logging()
 
 
 def discard_pool(pool: ProcessPoolExecutor | None) -> None:

@@ -16,7 +16,7 @@ from dicom_core.limits import Limits
 from dicom_core.render.color import is_color, to_rgb8
 from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import encode_animated_gif, encode_image, frame_durations_ms
-from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
+from dicom_core.render.frames import check_pixel_budget, has_pixel_data, pixel_description_problem, selected_frames
 from dicom_core.render.options import RenderOptions
 from dicom_core.render.resize import fit_within
 from dicom_core.render.voi import Voi, choose_voi, display_values, grayscale_rendering
@@ -79,6 +79,9 @@ def plan_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> FramePla
     indexes = selected_frames(ds, options.frames)
     if not has_pixel_data(ds):
         return FramePlan(groups=(), no_image_reason=no_pixel_data_reason(ds))
+    problem = pixel_description_problem(ds)
+    if problem is not None:
+        return FramePlan(groups=(), no_image_reason=problem)
     check_pixel_budget(ds, limits)
     if options.animate:
         return FramePlan(groups=(tuple(indexes),))
