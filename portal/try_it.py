@@ -1,6 +1,7 @@
 """The try-it page's one call into the read core: the same read as POST /api/dicom/read/file/
 with its defaults (every element, every frame) in the format chosen, shaped for a page."""
 
+import base64
 import json
 from dataclasses import dataclass
 
@@ -8,11 +9,9 @@ from django.core.files.uploadedfile import UploadedFile
 
 from dicom_api.limits import configured_limits
 from dicom_api.serializers import ReadRequestSerializer
-from dicom_core.read import read_file
+from dicom_core.read import FileReading, ZipReading, read_file
 
-# The keys of a read answer that are the service's, not the file's metadata.
-SERVICE_KEYS = {"name", "ImageFormat", "Rendering", "Images", "ImageError"}
-MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
 @dataclass
@@ -23,29 +22,34 @@ class ShownFile:
     image_error: str | None
 
 
-def read_upload(upload: UploadedFile, image_format: str) -> dict:
-    """The read endpoint's answer, its options parsed by the endpoint's own serializer; raises
-    DRF's ValidationError or the core's DicomError kinds as the endpoint does."""
+@dataclass
+class ShownUpload:
+    files: list[ShownFile]
+    skipped: list[dict]  # a zip's members that were not read: {"name", "reason"}
+
+
+def read_upload(upload: UploadedFile, image_format: str) -> ShownUpload:
+    """The read endpoint's answer for the page, its options parsed by the endpoint's own
+    serializer; raises DRF's ValidationError or the core's DicomError kinds as the endpoint does."""
     request = ReadRequestSerializer(data={"file": upload, "return_format": image_format})
     request.is_valid(raise_exception=True)
-    return read_file(upload.read(), request.read_options(), configured_limits())
+    reading = read_file(upload.read(), request.read_options(), configured_limits())
+    if isinstance(reading, ZipReading):
+        files = [_shown(name, member) for name, member in reading.files]
+        return ShownUpload(files, [{"name": member.name, "reason": member.reason} for member in reading.skipped])
+    return ShownUpload([_shown(upload.name, reading)], [])
 
 
-def shown_files(answer: dict, upload_name: str) -> tuple[list[ShownFile], list[dict]]:
-    """The files of one answer (one file, or a zip's members) and a zip's skipped members."""
-    members = answer["files"] if "files" in answer and "skipped" in answer else [{"name": upload_name, **answer}]
-    shown = []
-    for member in members:
-        media_type = MEDIA_TYPES.get(member.get("ImageFormat", ""), "image/png")
-        shown.append(
-            ShownFile(
-                name=member["name"],
-                metadata=[(key, _text(value)) for key, value in member.items() if key not in SERVICE_KEYS],
-                frames=[f"data:{media_type};base64,{image}" for image in member.get("Images", [])],
-                image_error=member.get("ImageError"),
-            )
-        )
-    return shown, answer.get("skipped", [])
+def _shown(name: str, reading: FileReading) -> ShownFile:
+    images = reading.images
+    media_type = MEDIA_TYPES[images.image_format]
+    frames = [f"data:{media_type};base64,{base64.b64encode(image).decode('ascii')}" for image in images]
+    return ShownFile(
+        name=name,
+        metadata=[(key, _text(value)) for key, value in reading.metadata.items()],
+        frames=frames,
+        image_error=images.error,  # set once iterated: no pixel data, or the frame that failed
+    )
 
 
 def _text(value) -> str:

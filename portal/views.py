@@ -23,7 +23,7 @@ from developers.services import api_key_create, api_key_delete, api_key_list, pr
 from dicom_core.errors import DicomError
 from portal import charts
 from portal.forms import CredentialsForm, KeyForm, ProfileForm, SignupForm, TryItForm
-from portal.try_it import read_upload, shown_files
+from portal.try_it import read_upload
 from usage import clock
 from usage.metering import QuotaExceeded
 from usage.services import activity_summary, month_bounds, usage_consume
@@ -177,11 +177,9 @@ def try_it(request):
         else:
             upload = form.cleaned_data["file"]
             try:
-                answer = read_upload(upload, form.cleaned_data["return_format"])
+                context["shown"] = read_upload(upload, form.cleaned_data["return_format"])
             except ValidationError as error:
                 _add_errors(form, error)
             except DicomError as error:
                 form.add_error("file", error.message)
-            else:
-                context["files"], context["skipped"] = shown_files(answer, upload.name)
     return render(request, "portal/try_it.html", context)
