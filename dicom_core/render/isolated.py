@@ -11,6 +11,7 @@ is killed and replaced.
 """
 
 import multiprocessing
+import struct
 import threading
 import time
 from collections import deque
@@ -20,7 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
 
 from pydicom.dataset import Dataset
-from pydicom.encaps import encapsulate, get_frame
+from pydicom.encaps import get_frame
 
 from dicom_core.internal_errors import InternalError, report_of
 from dicom_core.limits import Limits
@@ -33,6 +34,9 @@ WORKER_PROCESSES = 2
 TASKS_IN_FLIGHT = 2 * WORKER_PROCESSES  # both workers busy, and the next task queued for each
 # Not sent to a render process: the pixel data (sent a frame at a time) and what locates frames in it.
 _NOT_IN_HEADER = frozenset(PIXEL_DATA_KEYWORDS + ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"))
+
+_ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000), little endian as every encapsulated syntax
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -65,7 +69,7 @@ def stored_frame(ds: Dataset, index: int) -> bytes:
         offsets = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
     try:
         return get_frame(ds.PixelData, index, number_of_frames=frame_count(ds), extended_offsets=offsets)
-    except ValueError as exc:  # pydicom: the fragments or offsets do not give this frame
+    except (ValueError, struct.error) as exc:  # pydicom: the fragments or offsets do not give this frame
         raise UndecodableFrameError(f"Frame {index + 1} cannot be found in the encapsulated pixel data: {exc}") from None
 
 
@@ -114,11 +118,21 @@ def submit(pool: ProcessPoolExecutor, header: Dataset, task, options: RenderOpti
         return get_pool().submit(render_in_worker, header, frames, group, options)
 
 
+def encapsulated(frames: list[bytes]) -> bytes:
+    """The frames as encapsulated pixel data: an empty Basic Offset Table, one fragment a frame
+    (padded to even length), the sequence delimiter. (pydicom's encapsulate refuses an empty frame.)"""
+    items = [_ITEM + struct.pack("<L", 0)]
+    for frame in frames:
+        padded = frame + b"\0" * (len(frame) % 2)
+        items += [_ITEM, struct.pack("<L", len(padded)), padded]
+    return b"".join([*items, _SEQUENCE_DELIMITER])
+
+
 def render_in_worker(header: Dataset, frames: list[bytes], group: tuple[int, ...], options: RenderOptions) -> RenderedImage:
     """One image from the group's stored frames. Raises UndecodableFrameError (the file's fault)
     or InternalError (a report of our bug without its message: it could quote patient data)."""
     try:
-        header.PixelData = encapsulate(frames)
+        header.PixelData = encapsulated(frames)
         header["PixelData"].VR = "OB"
         header.NumberOfFrames = len(frames)
         return render_group(header, group, options, frames_alone=True)
