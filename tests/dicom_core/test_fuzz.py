@@ -18,6 +18,7 @@ from dicom_core.render import RenderOptions
 from tests.dicom_core.dicom_builders import CORPUS, corpus_bytes, read_answer
 from tests.dicom_core.fuzz import CORPUS_FILES, MUTATIONS, apply, insert_bytes, mutated
 
+pytestmark = pytest.mark.filterwarnings("ignore")  # pydicom's warnings about the broken values
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 MUTANTS = 5_200
 CHUNKS = 8  # separate tests, so that `pytest -n 2` spreads them over both cores
