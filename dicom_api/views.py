@@ -39,11 +39,15 @@ class DicomApiView(MeteredMixin, APIView):
     parser_classes = [MultiPartParser]
 
 
-def uploaded_bytes(request, field: str) -> bytes:
+def uploaded_file(request, field: str):
     upload = request.FILES.get(field)
     if upload is None:
         raise InvalidOptionError(f"Send the file as the multipart form field `{field}`.", field=field)
-    return upload.read()
+    return upload
+
+
+def uploaded_bytes(request, field: str) -> bytes:
+    return uploaded_file(request, field).read()
 
 
 class DicomReadApi(DicomApiView):
