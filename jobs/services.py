@@ -202,7 +202,7 @@ def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> None:
     with transaction.atomic():
         job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING).first()
         if job is None:  # cancelled or failed meanwhile: what was just stored goes too
-            storage.job_storage().delete(storage.part_name(job_id, file.index, part_index))
+            transaction.on_commit(lambda: storage.delete_job_folder(job_id))
             return
         JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
         files_done = JobFile.objects.filter(job_id=job_id).annotate(done=Count("parts")).filter(done=F("parts_total")).count()
