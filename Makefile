@@ -19,7 +19,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
-	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)  # gunicorn and a job worker (Procfile)
 
 test: install
 	$(PY) -m pytest -n 2 -q

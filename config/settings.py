@@ -174,16 +174,19 @@ JOB_WEBHOOK_ALLOW_LOOPBACK = env_bool("JOB_WEBHOOK_ALLOW_LOOPBACK", False)
 # BROKER_FOLDER, for one machine (`make run`); a fleet sets CELERY_BROKER_URL to Redis or RabbitMQ.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_FOLDER = env_str("BROKER_FOLDER", str(BASE_DIR / ".broker"))
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"data_folder_in": BROKER_FOLDER, "data_folder_out": BROKER_FOLDER}
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {
-        # A task not acknowledged this long after delivery (its worker died) is delivered again.
+if CELERY_BROKER_URL.startswith("filesystem"):
+    Path(BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # kombu writes messages there, it does not make it
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": BROKER_FOLDER, "data_folder_out": BROKER_FOLDER, "polling_interval": 0.2}
+elif CELERY_BROKER_URL.startswith(("redis", "sentinel")):
+    # A task not acknowledged this long after delivery (its worker died) is delivered again;
+    # RabbitMQ redelivers as soon as the dead worker's connection closes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         "unacked_restore_interval": min(10, env_int("CELERY_VISIBILITY_TIMEOUT", 3600)),
         "unacked_restore_throttle": 1,
     }
-)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "dicom-api")
 CELERY_TASK_ACKS_LATE = True  # acknowledged when done: a worker killed mid-task loses nothing
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
