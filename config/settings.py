@@ -178,7 +178,12 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     Path(BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # kombu writes messages there, it does not make it
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": BROKER_FOLDER, "data_folder_out": BROKER_FOLDER, "polling_interval": 0.2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": BROKER_FOLDER,
+        "data_folder_out": BROKER_FOLDER,
+        "control_folder": str(Path(BROKER_FOLDER) / "control"),
+        "polling_interval": 0.2,  # seconds between looks at the folder (the transport has no wake-up)
+    }
 elif CELERY_BROKER_URL.startswith(("redis", "sentinel")):
     # A task not acknowledged this long after delivery (its worker died) is delivered again;
     # RabbitMQ redelivers as soon as the dead worker's connection closes.
