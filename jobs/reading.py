@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, replace
 from dicom_core.archive import SkippedMember, iter_zip_members
 from dicom_core.errors import MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.read import ReadOptions, is_dicomdir, read_one
+from dicom_core.options import ReadOptions
+from dicom_core.read import is_dicomdir, read_one
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render import RenderOptions, frame_count
 

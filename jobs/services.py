@@ -27,7 +27,7 @@ from developers.services import webhook_secret_get
 from dicom_api.limits import configured_limits
 from dicom_core.archive import SkippedMember
 from dicom_core.errors import DicomError
-from dicom_core.read import ReadOptions
+from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
 from jobs.reading import plan_files, read_job_file, read_options_from_json, read_options_to_json

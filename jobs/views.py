@@ -11,9 +11,8 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.schema import error_example
-from dicom_api.serializers import read_options_from_request
 from dicom_api.streaming import streaming_json_response
-from dicom_api.views import API_KEY_ERRORS, DicomApiView, uploaded_file
+from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from jobs import services
 from jobs.serializers import WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer
 from jobs.uploads import JobUploadHandler
@@ -43,9 +42,10 @@ class ReadJobListCreateApi(DicomApiView):
         request._request.upload_handlers = [upload_handler]  # this endpoint only: streamed to storage
         created = False
         try:
-            upload = uploaded_file(request, "file")
-            options = read_options_from_request(request)
-            callback_url = request.data.get("callback_url") or ""
+            serializer = ReadJobRequestSerializer.from_request(request)  # the read's own options, and callback_url
+            options = serializer.read_options()
+            upload = serializer.validated_data["file"]
+            callback_url = serializer.validated_data.get("callback_url", "")
             if callback_url:
                 services.check_callback_url(callback_url)
             job = services.job_create(
