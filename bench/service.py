@@ -44,14 +44,15 @@ def service_env(workdir: Path, port: int, database_url: str = "") -> dict[str, s
 
 
 @contextmanager
-def running_service(workdir: Path, database_url: str = "") -> Iterator[Service]:
+def running_service(workdir: Path, database_url: str = "", extra_env: dict[str, str] | None = None) -> Iterator[Service]:
+    """`extra_env`: settings shared with other processes (a job broker, storage folder)."""
     port = free_port()
-    env = service_env(workdir, port, database_url)
+    env = {**service_env(workdir, port, database_url), **(extra_env or {})}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
         stdout=subprocess.DEVNULL,
     )
-    with open(workdir / "gunicorn.log", "wb") as log:
+    with open(workdir / f"gunicorn-{port}.log", "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
