@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: install run test bench bench-smoke migrate superuser
+.PHONY: install run test bench bench-smoke bench-jobs migrate superuser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ superuser: migrate
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/jobs.py
+
+bench-jobs: install
+	$(PY) bench/jobs.py
 
 bench-smoke: install
 	$(PY) bench/run.py --smoke

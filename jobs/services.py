@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
@@ -197,17 +197,19 @@ def is_running(job_id) -> bool:
 
 
 def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> None:
-    """Record a stored part once, and the job's progress from the records (the job row locked,
-    so two workers finishing parts at once leave the later count)."""
+    """Record a stored part once, and count it in the job's progress only then (the job row is
+    locked meanwhile, so a part is counted once however many deliveries of its task store it)."""
     with transaction.atomic():
         job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING).first()
         if job is None:  # cancelled or failed meanwhile: what was just stored goes too
             transaction.on_commit(lambda: storage.delete_job_folder(job_id))
             return
-        JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
-        files_done = JobFile.objects.filter(job_id=job_id).annotate(done=Count("parts")).filter(done=F("parts_total")).count()
-        frames_done = JobPart.objects.filter(file__job_id=job_id).aggregate(total=Sum("frames"))["total"] or 0
-        ReadJob.objects.filter(id=job_id).update(files_done=files_done, frames_done=frames_done)
+        _, created = JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
+        if created:
+            file_done = JobPart.objects.filter(file=file).count() == file.parts_total
+            ReadJob.objects.filter(id=job_id).update(
+                files_done=F("files_done") + int(file_done), frames_done=F("frames_done") + frames
+            )
 
 
 def job_finish_if_done(*, job_id) -> None:

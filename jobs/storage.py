@@ -1,6 +1,8 @@
 """Where a job's upload, files and results live: the "jobs" storage of settings.STORAGES (a
 folder, or a bucket shared by every web and worker machine), under jobs/<id>/."""
 
+import errno
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
@@ -53,6 +55,11 @@ def delete_job_folder(job_id) -> None:
             storage.delete(f"{folder}/{name}")
         for name in folders:
             delete_tree(f"{folder}/{name}")
-        storage.delete(folder)  # a folder on disk; on a bucket, a key that is not there
+        try:
+            storage.delete(folder)  # a folder on disk; on a bucket, a key that is not there
+        except OSError as exc:
+            # A task stored a file meanwhile; it deletes the job's folder itself once it sees the job stopped.
+            if exc.errno != errno.ENOTEMPTY:
+                raise
 
     delete_tree(job_folder(job_id))

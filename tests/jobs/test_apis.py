@@ -18,6 +18,7 @@ from developers.models import DeveloperProfile
 from jobs.models import ReadJob
 from jobs.tasks import expire_read_jobs
 from tests.conftest import CORPUS, api_key_header
+from tests.dicom_core.dicom_builders import zip_of
 from tests.jobs.conftest import JOBS, eventually, submit, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,3 +192,26 @@ def test_results_expire_and_are_deleted(developer, worker, fleet_env):
     assert wait_for(developer, job["id"], statuses=("expired",), timeout=60)["status"] == "expired"
     assert developer.client.get(job["results_url"], **api_key_header(developer.key)).status_code == 409
     assert not (Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs" / job["id"]).exists()  # deleted before the status changed
+
+
+def test_archive_member_names_are_made_safe(developer, worker):
+    ct = (CORPUS / "CT_small.dcm").read_bytes()
+    hostile = zip_of({"../../etc/evil.dcm": ct, "/abs/root.dcm": ct, "C:\\win\\x.dcm": ct, "ok/../../up.dcm": ct})
+    job = wait_for(developer, submit(developer, hostile).json()["id"])
+    assert job["status"] == "succeeded", job
+    archive = zipfile.ZipFile(io.BytesIO(developer.client.get(job["archive_url"], **api_key_header(developer.key)).content))
+    names = archive.namelist()
+    assert all(not name.startswith(("/", "\\")) and ".." not in name and ":" not in name for name in names), names
+    assert {"etc/evil.dcm.json", "abs/root.dcm.json", "C_/win/x.dcm.json", "ok/up.dcm.json"} <= set(names)
+
+
+def test_anonymized_members_read_by_different_tasks_still_make_one_study(developer, worker):
+    job = wait_for(developer, submit(developer, STUDY, anonymize="true", images="false").json()["id"])
+    results, _ = all_results(developer, job)
+    original = read_synchronously(developer, STUDY, "study.zip", images="false")["files"]
+    for uid in ("StudyInstanceUID", "SeriesInstanceUID"):
+        pairs = {(theirs[uid], ours[uid]) for ours, theirs in zip(results, original)}
+        # one new UID for each old one, whichever task read the member, and none left as it was
+        assert len({old for old, _ in pairs}) == len({new for _, new in pairs}) == len(pairs) > 1
+        assert all(new.startswith("2.25.") and new != old for old, new in pairs)
+    assert {result["PatientIdentityRemoved"] for result in results} == {"YES"}
