@@ -1,5 +1,6 @@
 """The job endpoints: validate, call jobs.services, shape the answer."""
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -60,7 +61,7 @@ class ReadJobListCreateApi(DicomApiView):
         finally:
             if not created:
                 upload_handler.discard()
-        body = ReadJobCreatedSerializer({**vars(job), "status_url": job.status_url}).data
+        body = ReadJobCreatedSerializer(job).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": job.status_url})
 
     @extend_schema(tags=["jobs"], responses={200: ReadJobSerializer(many=True), **API_KEY_ERRORS})
@@ -102,7 +103,7 @@ class ReadJobResultsApi(DicomApiView):
         if page > 1 and not results:
             raise NotFound("No such page.")
         url = request.build_absolute_uri()
-        last_page = -(-job.files_total // services.settings.JOB_RESULTS_PAGE_SIZE)
+        last_page = -(-job.files_total // settings.JOB_RESULTS_PAGE_SIZE)
         return streaming_json_response({
             "count": job.files_total,
             "next": replace_query_param(url, "page", page + 1) if page < last_page else None,
