@@ -3,7 +3,7 @@
 same input, through HTTP as production runs (gunicorn, Redis, a storage folder).
 
 Inputs: a zip of 200 small files (128x128, 16-bit, one frame each) and a 400-frame cine
-(128x128, 16-bit), both native and made here. Figures: seconds from submission to `succeeded`
+(256x256, 16-bit), both native and made here. Figures: seconds from submission to `succeeded`
 (median of --rounds), the second worker's speed-up (1 worker / 2 workers; goal >= 1.7 on 2
 cores with the web server idle), and the synchronous read's seconds. The machine's load average
 is printed beside, since a shared machine skews every figure. Writes bench/results/jobs-<time>.json.
@@ -33,7 +33,7 @@ RESULTS = REPO / "bench" / "results"
 def job_seconds(port: int, key: str, name: str, data: bytes) -> float:
     started = time.perf_counter()
     job = submit_job(port, key, name, data)
-    done = wait_for_job(port, key, job["id"], timeout=1800, every=0.2)  # a light poll: the web server stays idle
+    done = wait_for_job(port, key, job["id"], timeout=1800, every=0.1)  # a light poll (tiny GETs): the web server stays about idle
     if done["status"] != "succeeded":
         raise RuntimeError(f"job {done['status']}: {done['error']}")
     return time.perf_counter() - started
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="the broker (a database of its own)")
     args = parser.parse_args()
 
-    inputs = {"zip of 200 small files": ("series.zip", zip_of_small_files(200)), "400-frame cine": ("cine.dcm", cine(400))}
+    inputs = {"zip of 200 small files": ("series.zip", zip_of_small_files(200)), "400-frame cine": ("cine.dcm", cine(400, 256, 256))}
     figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "inputs": {}}
     with tempfile.TemporaryDirectory() as workdir:
         folder = Path(workdir)
