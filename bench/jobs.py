@@ -66,7 +66,7 @@ def main() -> None:
             "QUOTA_READ_JOBS": "100000000",
             "LOG_LEVEL": "WARNING",
         }
-        with running_service(folder, extra_env=shared) as service:
+        with running_service(folder, overrides=shared) as service:
             for label, (name, data) in inputs.items():
                 figures["inputs"][label] = {"synchronous_s": synchronous_seconds(service.port, service.api_key, name, data)}
             for workers in (1, 2):
