@@ -6,6 +6,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 
+from dicom_api.answer import file_chunks
 from dicom_core.archive import SkippedMember, iter_zip_members
 from dicom_core.errors import MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
@@ -43,12 +44,13 @@ class JobUidMap(dict):
         return f"2.25.{int.from_bytes(digest[:16], 'big')}"
 
 
-def read_job_file(data: bytes, options: ReadOptions, limits: Limits, uid_salt: str, frames: tuple[int, ...] | None) -> dict:
-    """One file's object, exactly as the synchronous read gives it; `frames` (0-based) narrows the
-    frames rendered when a long file is read in parts. Raises what the core raises."""
+def read_job_file(data: bytes, name: str, options: ReadOptions, limits: Limits, uid_salt: str, frames: tuple[int, ...] | None) -> bytes:
+    """One file's object as JSON, written by the synchronous read's own answer code (with `name`,
+    as a zip member's); `frames` (0-based) narrows the frames rendered when a long file is read in
+    parts. Raises what the core raises."""
     if frames is not None:
         options = replace(options, render=replace(options.render, frames=frames))
-    return read_one(data, options, limits, JobUidMap(uid_salt))
+    return b"".join(file_chunks(read_one(data, options, limits, JobUidMap(uid_salt)), {"name": name}))
 
 
 @dataclass(frozen=True)

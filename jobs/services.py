@@ -182,11 +182,13 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         if not is_running(job_id):
             return  # cancelled: stop at the next file
         try:
-            result = read_job_file(storage.get(file.source), options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
+            answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
         except DicomError as exc:  # what the synchronous read answers 400 or 413 for
             job_fail(job_id=job_id, error=f"{file.name}: {exc.message}")
             return
-        storage.put(storage.part_name(job_id, file_index, part_index), json.dumps({"name": file.name, **result}).encode())
+        # the part's frames (1-based) beside its object: what a failed part leaves missing
+        numbers = json.dumps([index + 1 for index in frames] if frames is not None else None).encode()
+        storage.put(storage.part_name(job_id, file_index, part_index), b'{"frames":' + numbers + b',"object":' + answer + b"}")
         record_part(job_id=job_id, file=file, part_index=part_index, frames=frame_total)
     JobTask.objects.filter(pk=task.pk).update(done=True)
     job_finish_if_done(job_id=job_id)
@@ -283,16 +285,26 @@ def job_callback_deliver(*, job_id) -> None:
 # --- Results -----------------------------------------------------------------------------
 
 def file_result(job_id, file: JobFile) -> dict:
-    """The file's object as the synchronous read gives it: its parts' images joined in order; a
-    part whose images failed stands for the whole file, as one failed frame does in a read."""
+    """The file's object as the synchronous read gives it: its parts' images joined in order. As
+    in a read, the first frame that fails ends the images: its part's `ImageError` is the file's,
+    and `MissingFrames` lists that frame and every later one (with no image at all, the failed
+    part's object stands alone, without `Rendering`)."""
     parts = [json.loads(storage.get(storage.part_name(job_id, file.index, index))) for index in range(file.parts_total)]
-    failed = next((part for part in parts if "ImageError" in part), None)
-    if failed is not None:
-        return failed
-    result = parts[0]
-    if "Images" in result:
-        result["Images"] = [image for part in parts for image in part["Images"]]
-    return result
+    result = parts[0]["object"]
+    if len(parts) == 1:
+        return result
+    images: list[str] = []
+    for position, part in enumerate(parts):
+        images += part["object"]["Images"]
+        if "ImageError" not in part["object"]:
+            continue
+        if not images:
+            return part["object"]
+        missing = part["frames"][len(part["object"]["Images"]) :] + [number for later in parts[position + 1 :] for number in later["frames"]]
+        result.pop("ImageError", None)
+        result.pop("MissingFrames", None)
+        return {**result, "Images": images, "ImageError": part["object"]["ImageError"], "MissingFrames": missing}
+    return {**result, "Images": images}
 
 
 def job_results_page(*, job: ReadJob, page: int) -> list[dict]:

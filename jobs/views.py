@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from common.schema import error_example
-from dicom_api.streaming import streaming_json_response
+from dicom_api.streaming import json_chunks, streaming_json_response
 from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from jobs import services
 from jobs.serializers import WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer
@@ -104,13 +104,13 @@ class ReadJobResultsApi(DicomApiView):
             raise NotFound("No such page.")
         url = request.build_absolute_uri()
         last_page = -(-job.files_total // settings.JOB_RESULTS_PAGE_SIZE)
-        return streaming_json_response({
+        return streaming_json_response(json_chunks({
             "count": job.files_total,
             "next": replace_query_param(url, "page", page + 1) if page < last_page else None,
             "previous": (replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")) if page > 1 else None,
             "results": results,
             "skipped": job.skipped,
-        })
+        }))
 
 
 def page_number(request) -> int:
