@@ -100,7 +100,7 @@ def job_plan(*, job_id: str) -> None:
     it sends the tasks that are not done (the first delivery may have died before sending)."""
     from jobs.tasks import read_job_task
 
-    started = ReadJob.objects.filter(id=job_id, status=Status.QUEUED).update(status=Status.RUNNING, started=timezone.now())
+    ReadJob.objects.filter(id=job_id, status=Status.QUEUED).update(status=Status.RUNNING, started=timezone.now())
     job = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).first()
     if job is None:
         return  # cancelled, finished, or gone
@@ -113,8 +113,6 @@ def job_plan(*, job_id: str) -> None:
         if not planned:
             storage.delete_job_folder(job_id)  # cancelled while planning
             return
-    elif started:
-        logger.warning("Job %s was planned before it was queued", job_id)
     for index in JobTask.objects.filter(job_id=job_id, done=False).values_list("index", flat=True):
         read_job_task.delay(job_id, index)
     job_finish_if_done(job_id=job_id)  # a zip with nothing to read succeeds at once
