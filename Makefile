@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: install run test bench bench-smoke migrate static superuser
+.PHONY: install run test bench bench-smoke bench-jobs migrate static superuser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 run: migrate static
-	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)  # gunicorn and a job worker (Procfile)
 
 # loadgroup: the browser tests (one gunicorn, one Chromium) run on one worker; the rest spread.
 test: install
@@ -34,6 +34,10 @@ superuser: migrate
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/jobs.py
+
+bench-jobs: install
+	$(PY) bench/jobs.py
 
 bench-smoke: install
 	$(PY) bench/run.py --smoke

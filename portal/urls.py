@@ -14,4 +14,6 @@ urlpatterns = [
     path("keys/<int:key_id>/revoke/", views.key_revoke, name="key-revoke"),
     path("usage/", views.usage, name="usage"),
     path("try/", views.try_it, name="try-it"),
+    path("jobs/", views.jobs, name="jobs"),
+    path("jobs/<uuid:job_id>/archive/", views.job_archive, name="job-archive"),
 ]

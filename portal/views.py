@@ -14,13 +14,16 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from accounts.services import user_authenticate, user_create
 from common.client_address import client_address
+from common.exceptions import Conflict
 from developers.models import DeveloperProfile
 from developers.services import api_key_create, api_key_delete, api_key_list, profile_create, profile_update
 from dicom_core.errors import DicomError
+from jobs.services import job_get, job_list
+from jobs.views import archive_response
 from portal import charts
 from portal.forms import CredentialsForm, KeyForm, ProfileForm, SignupForm, TryItForm
 from portal.try_it import read_upload
@@ -183,3 +186,30 @@ def try_it(request):
             except DicomError as error:
                 form.add_error("file", error.message)
     return render(request, "portal/try_it.html", context)
+
+
+JOBS_SHOWN = 50  # the newest jobs on the page; the API pages through all of them
+
+
+@login_required
+@require_GET
+def jobs(request):
+    current = _profile(request.user)
+    listed = list(job_list(profile=current)[:JOBS_SHOWN]) if current else []
+    return render(request, "portal/jobs.html", {"has_profile": current is not None, "jobs": listed, "shown": JOBS_SHOWN})
+
+
+@login_required
+@require_GET
+def job_archive(request, job_id):
+    current = _profile(request.user)
+    if current is None:
+        raise Http404
+    try:
+        job = job_get(profile=current, job_id=job_id)
+        return archive_response(job)
+    except NotFound:  # another developer's job too
+        raise Http404 from None
+    except Conflict as error:  # not succeeded (yet)
+        messages.error(request, str(error.detail))
+        return redirect("portal:jobs")

@@ -218,6 +218,12 @@ def test_try_it_shows_the_metadata_and_every_frame_and_counts_a_call(visit):
 
     page.goto("/portal/usage/")
     expect(page.get_by_text(re.compile(r"/api/dicom/read/file/: 1 of \d+ used"))).to_be_visible()
+    visit.shot("usage-after-try-it")
+
+    page.get_by_role("link", name="Jobs").click()  # no worker here: the page lists none yet
+    expect(page.get_by_role("heading", level=1)).to_have_text("Read jobs")
+    expect(page.get_by_text("No jobs yet.")).to_be_visible()
+    visit.shot("jobs")
 
 
 def test_the_docs_page_renders_every_operation_from_this_origin_only(visit, service):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('developers', '0001_initial'),
+        ('developers', '0002_developerprofile_read_jobs_quota_and_more'),
     ]
 
     operations = [
