@@ -96,6 +96,11 @@ class Client:
     def base_url(self) -> str:
         return self._config.base_url
 
+    @property
+    def token(self) -> str | None:
+        """The JWT access token from login() (or token=)."""
+        return self._config.token
+
     def close(self) -> None:
         self._http.close()
 
