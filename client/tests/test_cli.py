@@ -42,6 +42,7 @@ def test_read_a_folder_and_a_zip_with_hostile_member_names(tmp_path, api_key, ba
     (inputs / "series").mkdir(parents=True)
     shutil.copy(CORPUS / "CT_small.dcm", inputs / "series" / "ct.dcm")
     shutil.copy(CORPUS / "emri_small.dcm", inputs / "series" / "emri")
+    (inputs / "series" / "README.txt").write_text("A folder's file that is not DICOM is skipped, as in a zip.")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         for name in HOSTILE_NAMES:
@@ -53,7 +54,8 @@ def test_read_a_folder_and_a_zip_with_hostile_member_names(tmp_path, api_key, ba
     completed = run("read", str(inputs), "--out", str(out), "-j", "2", "--json", key=api_key, url=base_url)
     assert completed.returncode == 0, completed.stderr
     report = {entry["name"]: entry for entry in json.loads(completed.stdout)}
-    assert set(report) == {"inputs/hostile.zip", "inputs/series/ct.dcm", "inputs/series/emri"}
+    assert set(report) == {"inputs/hostile.zip", "inputs/series/ct.dcm", "inputs/series/emri", "inputs/series/README.txt"}
+    assert "neither DICOM nor a zip" in report["inputs/series/README.txt"]["skipped_reason"]
     assert report["inputs/series/emri"]["frames"] == 10 and report["inputs/hostile.zip"]["skipped"] == 1
 
     written = sorted(path.relative_to(sandbox).as_posix() for path in sandbox.rglob("*") if path.is_file())

@@ -28,18 +28,21 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from dicom_api_client._stream import SafeNames, path_inside
 from dicom_api_client.client import Client, Job
-from dicom_api_client.errors import DicomApiError
+from dicom_api_client.errors import DicomApiError, InvalidRequest
 from dicom_api_client.models import JobStatus, ReadResult, Usage, ZipResult
 
 EXIT_FAILURE = 1
@@ -53,6 +56,7 @@ stdout = Console()
 class Input:
     path: Path
     name: str  # relative output name, safe
+    in_folder: bool  # found by walking a folder: a file the service cannot read is skipped, as in a zip
 
 
 def collect_inputs(arguments: Sequence[str]) -> list[Input]:
@@ -66,9 +70,9 @@ def collect_inputs(arguments: Sequence[str]) -> list[Input]:
             for found in sorted(path.rglob("*")):
                 relative = found.relative_to(path.parent)
                 if found.is_file() and not any(part.startswith(".") for part in relative.parts):
-                    inputs.append(Input(found, names.allocate(relative.as_posix(), "file")))
+                    inputs.append(Input(found, names.allocate(relative.as_posix(), "file"), in_folder=True))
         elif path.is_file():
-            inputs.append(Input(path, names.allocate(path.name, "file")))
+            inputs.append(Input(path, names.allocate(path.name, "file"), in_folder=False))
         else:
             raise DicomApiError(f"No such file or folder: {argument}")
     if not inputs:
@@ -103,19 +107,40 @@ def write_member_results(folder: Path, files: Sequence[ReadResult]) -> list[str]
     return written
 
 
+class AmountColumn(ProgressColumn):
+    """`12/37` for counted tasks, `18.0 MB` and the speed for the bytes task."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._download = DownloadColumn()
+        self._speed = TransferSpeedColumn()
+
+    def render(self, task: Task) -> Text:
+        if task.description == "bytes":
+            speed = Text("") if task.finished else Text.assemble(" ", self._speed.render(task))
+            return Text.assemble(self._download.render(task), speed)
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        return Text(f"{task.completed:.0f}/{total}", style="progress.download")
+
+
 def progress_bars() -> Progress:
+    """Files, frames and bytes, on stderr when it is a terminal (stdout stays for --json)."""
     return Progress(
-        SpinnerColumn(),
+        SpinnerColumn(finished_text=" "),
         TextColumn("{task.description:<8}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        AmountColumn(),
         TimeElapsedColumn(),
         console=stderr,
-        transient=False,
         disable=not stderr.is_terminal,
     )
+
+
+def finish(bars: Progress, *tasks: TaskID) -> None:
+    """Open-ended tasks (frames, bytes) marked complete at their count."""
+    for task in bars.tasks:
+        if task.id in tasks:
+            bars.update(task.id, total=task.completed)
 
 
 # Commands.
@@ -145,21 +170,38 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
                 entry["outputs"] = write_results(out, item.name, result)
                 entry["frames"] = sum(len(member.frames) for member in result.files)
                 entry["skipped"] = len(result.skipped)
+            except InvalidRequest as exc:
+                if item.in_folder and exc.field is None:  # the file's content, not the request, at fault
+                    entry["skipped_reason"] = exc.message
+                    report_line(f"[yellow]skipped[/] {escape(str(item.path))}: {escape(exc.message)}")
+                else:
+                    entry["error"] = str(exc)
+                    report_line(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}")
             except DicomApiError as exc:
                 entry["error"] = str(exc)
-                with lock:
-                    bars.console.print(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+                report_line(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}")
             bars.advance(files)
             return entry
 
+        def report_line(line: str) -> None:
+            with lock:
+                bars.console.print(line, highlight=False, soft_wrap=True)
+
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             report = list(pool.map(read_one, inputs))
+        finish(bars, frames, received)
     failed = [entry for entry in report if "error" in entry]
+    skipped = [entry for entry in report if "skipped_reason" in entry]
     if args.json:
         stdout.print_json(data=report)
     else:
         frame_count = sum(entry.get("frames", 0) for entry in report)
-        stderr.print(f"Read {len(report) - len(failed)} of {len(report)} files ({frame_count} frames) into {out}", highlight=False, soft_wrap=True)
+        read_count = len(report) - len(failed) - len(skipped)
+        stderr.print(
+            f"Read {read_count} of {len(report)} files ({frame_count} frames) into {out}"
+            + (f"; skipped {len(skipped)} that are not readable DICOM" if skipped else ""),
+            highlight=False, soft_wrap=True,
+        )
     if failed and not args.json:
         stderr.print(f"[red]error:[/] {len(failed)} of {len(report)} files failed", highlight=False, soft_wrap=True)
     return EXIT_FAILURE if failed else 0
@@ -255,14 +297,15 @@ def command_job(client: Client, args: argparse.Namespace) -> int:
 
 def wait_with_bars(job: Job) -> None:
     with progress_bars() as bars:
-        files = bars.add_task("files", total=job.status.progress.files_total)
+        files = bars.add_task("files", total=job.status.progress.files_total or None)
         frames = bars.add_task("frames", total=None)
 
         def show(status: JobStatus) -> None:
-            bars.update(files, total=status.progress.files_total, completed=status.progress.files_done, description=status.status)
+            bars.update(files, total=status.progress.files_total or None, completed=status.progress.files_done)
             bars.update(frames, completed=status.progress.frames_done)
 
         job.wait(progress=show)
+        finish(bars, frames)
 
 
 def download_job(job: Job, args: argparse.Namespace) -> None:
@@ -270,6 +313,7 @@ def download_job(job: Job, args: argparse.Namespace) -> None:
         with progress_bars() as bars:
             received = bars.add_task("bytes", total=None)
             path = job.download_archive(args.archive, on_bytes=lambda size: bars.advance(received, size))
+            finish(bars, received)
         stderr.print(f"Wrote {path}", highlight=False, soft_wrap=True)
         return
     if not args.out:
@@ -278,12 +322,13 @@ def download_job(job: Job, args: argparse.Namespace) -> None:
     written: list[str] = []
     skipped: list[dict[str, str]] = []
     with progress_bars() as bars:
-        files = bars.add_task("files", total=job.status.progress.files_total)
+        files = bars.add_task("files", total=job.status.progress.files_total or None)
         frames = bars.add_task("frames", total=None)
         for page in job.pages(frames_dir=out, on_frame=lambda frame: bars.advance(frames)):
             written += write_member_results(out, page.results)
             skipped = [{"name": item.name, "reason": item.reason} for item in page.skipped]
             bars.advance(files, len(page.results))
+        finish(bars, files, frames)
     if skipped:
         write_json(out / "skipped.json", skipped)
     stderr.print(f"Wrote {len(written)} results into {out}", highlight=False, soft_wrap=True)
