@@ -50,6 +50,21 @@ def client(base_url, api_key):
         yield client
 
 
+@pytest.fixture
+def stub():
+    """The scripted stub server (stub_server.py), for what the real server cannot do on cue."""
+    from stub_server import StubServer
+
+    with StubServer() as server:
+        yield server
+
+
+@pytest.fixture
+def stub_client(stub):
+    with Client("prefix.secret", base_url=stub.url) as client:
+        yield client
+
+
 _accounts = iter(range(1, 10_000))
 
 

@@ -1,7 +1,7 @@
 """Registration, tokens, profile and keys through the client; usage with the key alone."""
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, PASSWORD
 
 from dicom_api_client import AuthenticationError, Client, DicomApiError, InvalidRequest, NotFound
 
@@ -35,3 +35,22 @@ def test_account_errors(new_developer, base_url):
             anonymous.login("nobody@example.com", "wrong-password-123")
         with pytest.raises(DicomApiError, match="login"):
             anonymous.list_keys()
+
+
+def test_the_async_client_manages_accounts_too(base_url):
+    import asyncio
+
+    from dicom_api_client import AsyncClient
+
+    async def session():
+        async with AsyncClient(base_url=base_url) as client:
+            await client.register("async-account@example.com", PASSWORD)
+            await client.login("async-account@example.com", PASSWORD)
+            await client.create_profile("testing", "Async")
+            key = await client.create_key("async")
+            listed = await client.list_keys()
+            await client.delete_key(key.id)
+            return key, listed, await client.list_keys(), (await client.get_profile()).organization
+
+    key, listed, after, organization = asyncio.run(session())
+    assert [item.id for item in listed] == [key.id] and after == [] and organization == "Async"

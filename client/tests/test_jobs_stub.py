@@ -6,9 +6,9 @@ import json
 
 import pytest
 from conftest import CORPUS
-from stub_server import Reply, StubServer
+from stub_server import Reply
 
-from dicom_api_client import Client, Conflict, JobFailed, NotFound
+from dicom_api_client import Conflict, JobFailed, NotFound
 
 JOBS = "/api/dicom/read/jobs/"
 JOB_ID = "7d9c1f2e-0000-4000-8000-000000000001"
@@ -27,19 +27,7 @@ def result_object(name: str) -> dict:
     return {"name": name, "Modality": "CT", "ImageFormat": "PNG", "Images": [base64.b64encode(b"\x89PNG " + name.encode()).decode()]}
 
 
-@pytest.fixture
-def stub():
-    with StubServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(stub):
-    with Client("prefix.secret", base_url=stub.url) as client:
-        yield client
-
-
-def test_submit_wait_page_download_and_cancel(stub, client, tmp_path):
+def test_submit_wait_page_download_and_cancel(stub, stub_client, tmp_path):
     created = {"id": JOB_ID, "status": "queued", "status_url": f"{stub.url}{JOB}", "created": "2026-12-01T10:00:00Z"}
     stub.script("POST", JOBS, Reply(202, created, {"Location": f"{stub.url}{JOB}"}))
     stub.script("GET", JOB, Reply(200, status(stub, "running", 1, 3)), Reply(200, status(stub, "succeeded", 2, 5)))
@@ -50,7 +38,7 @@ def test_submit_wait_page_download_and_cancel(stub, client, tmp_path):
     stub.script("GET", f"{JOB}archive/", Reply(200, b"PK\x05\x06" + b"\0" * 18, {"Content-Type": "application/zip"}))
     stub.script("DELETE", JOB, Reply(204))
 
-    job = client.submit_job(CORPUS / "study_77654033.zip", return_format="png", fields=["Modality"], callback_url="https://example.com/hook")
+    job = stub_client.submit_job(CORPUS / "study_77654033.zip", return_format="png", fields=["Modality"], callback_url="https://example.com/hook")
     assert job.id == JOB_ID and job.status.status == "queued"
     submitted = stub.calls("POST", JOBS)[0]
     assert submitted.headers["Authorization"] == "ApiKey prefix.secret"
@@ -75,27 +63,27 @@ def test_submit_wait_page_download_and_cancel(stub, client, tmp_path):
     assert len(stub.calls("DELETE", JOB)) == 1
 
 
-def test_a_failed_job_raises_with_its_error(stub, client):
+def test_a_failed_job_raises_with_its_error(stub, stub_client):
     failed_status = Reply(200, status(stub, "failed", error="The upload is not DICOM."))
     stub.script("GET", JOB, failed_status, failed_status)  # get_job, then wait's first poll
     with pytest.raises(JobFailed, match="failed: The upload is not DICOM.") as failed:
-        client.get_job(JOB_ID).wait(poll_interval=0.01)
+        stub_client.get_job(JOB_ID).wait(poll_interval=0.01)
     assert failed.value.job.status == "failed"
 
 
-def test_results_before_success_and_a_strangers_job(stub, client):
+def test_results_before_success_and_a_strangers_job(stub, stub_client):
     stub.script("GET", JOB, Reply(200, status(stub, "running")))
     stub.script("GET", f"{JOB}results/", Reply(409, {"error": "The job is running: its results are available once it has succeeded."}))
-    job = client.get_job(JOB_ID)
+    job = stub_client.get_job(JOB_ID)
     with pytest.raises(Conflict, match="running"):
         list(job.results())
     with pytest.raises(NotFound):
-        client.get_job("someone-elses")
+        stub_client.get_job("someone-elses")
 
 
-def test_list_jobs_follows_the_pages(stub, client):
+def test_list_jobs_follows_the_pages(stub, stub_client):
     stub.script("GET", JOBS,
                 Reply(200, {"count": 2, "next": f"{stub.url}{JOBS}?page=2", "previous": None, "results": [status(stub, "queued")]}),
                 Reply(200, {"count": 2, "next": None, "previous": None, "results": [status(stub, "succeeded")]}))
-    assert [job.status.status for job in client.list_jobs()] == ["queued", "succeeded"]
+    assert [job.status.status for job in stub_client.list_jobs()] == ["queued", "succeeded"]
     assert json.dumps([call.path for call in stub.calls("GET", JOBS)]) == json.dumps([JOBS, f"{JOBS}?page=2"])

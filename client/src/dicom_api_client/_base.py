@@ -10,11 +10,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, TypedDict, Union
+from typing import IO, Any, Generic, Literal, TypedDict, TypeVar, Union
 
 import httpx
 
-from dicom_api_client.errors import APIStatusError, DicomApiError, QuotaExceeded, RateLimited, ServerError
+from dicom_api_client.errors import (
+    APIConnectionError,
+    APIStatusError,
+    DicomApiError,
+    QuotaExceeded,
+    RateLimited,
+    ServerError,
+    error_from_response,
+)
 
 DEFAULT_BASE_URL = "http://localhost:8080"
 DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # a large read renders for a while
@@ -23,6 +31,7 @@ USER_AGENT = "dicom-api-client/0.1"
 # What an upload can be: a path, the bytes, or a binary file object.
 FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 Auth = Literal["key", "token", "key-or-token", "none"]
+HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
 
 
 class ReadOptions(TypedDict, total=False):
@@ -164,8 +173,9 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, value)
 
 
-class ClientConfig:
-    """Arguments first, then the environment (`DICOM_API_KEY`, `DICOM_API_URL`)."""
+class BaseClient(Generic[HttpClient]):
+    """What Client and AsyncClient share: configuration (arguments first, then the environment:
+    `DICOM_API_KEY`, `DICOM_API_URL`), credentials, and the retry decisions."""
 
     def __init__(
         self,
@@ -175,24 +185,69 @@ class ClientConfig:
         token: str | None = None,
         max_retries: int = 2,
         timeout: float | httpx.Timeout | None = None,
+        http_client: HttpClient | None = None,
     ) -> None:
-        self.api_key = api_key or os.environ.get("DICOM_API_KEY") or None
-        self.base_url = (base_url or os.environ.get("DICOM_API_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.token = token  # a JWT access token: profiles, keys, usage
-        self.refresh: str | None = None
-        self.retry_policy = RetryPolicy(max_retries=max_retries)
-        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._api_key = api_key or os.environ.get("DICOM_API_KEY") or None
+        self._base_url = (base_url or os.environ.get("DICOM_API_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._token = token  # a JWT access token: profiles, keys, usage
+        self._refresh: str | None = None
+        self._retry_policy = RetryPolicy(max_retries=max_retries)
+        self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._http: HttpClient = http_client or self._new_http_client()
 
-    def headers(self, auth: Auth) -> dict[str, str]:
+    def _new_http_client(self) -> HttpClient:
+        raise NotImplementedError
+
+    def _http_options(self) -> dict[str, Any]:
+        return {"base_url": self._base_url, "timeout": self._timeout, "headers": {"User-Agent": USER_AGENT}}
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def token(self) -> str | None:
+        """The JWT access token from login() (or token=)."""
+        return self._token
+
+    def _remember_tokens(self, body: Mapping[str, Any]) -> None:
+        self._token, self._refresh = body["access"], body["refresh"]
+
+    def _headers(self, auth: Auth) -> dict[str, str]:
         if auth == "none":
             return {}
-        if auth in ("key", "key-or-token") and self.api_key:
-            return {"Authorization": f"ApiKey {self.api_key}"}
-        if auth in ("token", "key-or-token") and self.token:
-            return {"Authorization": f"Bearer {self.token}"}
+        if auth in ("key", "key-or-token") and self._api_key:
+            return {"Authorization": f"ApiKey {self._api_key}"}
+        if auth in ("token", "key-or-token") and self._token:
+            return {"Authorization": f"Bearer {self._token}"}
         if auth == "token":
             raise DicomApiError("This call needs a token: call login(email, password) first, or pass token=.")
         raise DicomApiError("No API key: pass api_key= or set DICOM_API_KEY.")
+
+    def _build(self, request: ApiRequest, files: Any) -> httpx.Request:
+        return self._http.build_request(
+            request.method, request.url, headers=self._headers(request.auth), json=request.json,
+            data=request.data, files=files, params=request.params,
+        )
+
+    def _delay_after_connection_error(self, attempt: int, exc: httpx.TransportError) -> float:
+        """Seconds to wait before the next attempt, or APIConnectionError raised."""
+        delay = self._retry_policy.after_connection_error(attempt)
+        if delay is None:
+            raise APIConnectionError(f"Could not reach {self._base_url}: {exc}") from None
+        return delay
+
+    def _delay_after_error(self, attempt: int, response: httpx.Response, content: bytes) -> float:
+        """Seconds to wait before the next attempt, or the answer's error raised."""
+        error = error_from_response(response.status_code, response.headers, content)
+        delay = self._retry_policy.after_error(attempt, error)
+        if delay is None:
+            raise error
+        return delay
 
 
 # The requests each call makes (shared by Client and AsyncClient).
@@ -215,25 +270,8 @@ def generate_request(images: FileInput | Sequence[FileInput], file_name: str, tr
     )
 
 
-def submit_job_request(file: FileInput, callback_url: str | None, options: Mapping[str, Any]) -> ApiRequest:
-    data = read_form(options)
-    if callback_url:
-        data["callback_url"] = callback_url
-    return ApiRequest("POST", JOBS_PATH, "key", data=data, uploads=[("file", as_upload(file))])
-
-
 JOBS_PATH = "/api/dicom/read/jobs/"
 
 
 def job_path(job_id: str) -> str:
     return f"{JOBS_PATH}{job_id}/"
-
-
-def expect_json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise DicomApiError(f"The server answered {response.status_code} without JSON.") from None
-    if not isinstance(body, dict):
-        raise DicomApiError("The server's answer is not a JSON object.")
-    return body

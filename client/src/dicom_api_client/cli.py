@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
-import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor

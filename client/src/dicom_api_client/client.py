@@ -8,25 +8,23 @@ import time
 from contextlib import contextmanager
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Generic, TypeVar, Unpack
 
 import httpx
 
 from dicom_api_client._base import (
     JOBS_PATH,
-    USER_AGENT,
     ApiRequest,
-    ClientConfig,
+    BaseClient,
     FileInput,
     ReadOptions,
-    expect_json_object,
     generate_request,
     job_path,
     read_request,
-    submit_job_request,
 )
+from dicom_api_client import _calls as calls
 from dicom_api_client._stream import AnswerParser, FolderSink, MemorySink
-from dicom_api_client.errors import APIConnectionError, DicomApiError, JobFailed, error_from_response
+from dicom_api_client.errors import APIConnectionError, DicomApiError, JobFailed
 from dicom_api_client.models import (
     ApiKey,
     Frame,
@@ -42,6 +40,8 @@ from dicom_api_client.models import (
 __all__ = ["Client", "AsyncClient", "Job", "AsyncJob", "ResultPage"]
 
 FrameCallback = Callable[[Frame], None]
+JobClient = TypeVar("JobClient", "Client", "AsyncClient")
+Result = TypeVar("Result")
 ByteCallback = Callable[[int], None]
 
 
@@ -65,7 +65,7 @@ def _check_json_answer(response: httpx.Response) -> None:
         raise DicomApiError(f"Expected JSON from {response.request.url.path}, got {response.headers.get('Content-Type')!r}.")
 
 
-class Client:
+class Client(BaseClient[httpx.Client]):
     """The DICOM API, synchronously.
 
     >>> client = Client()  # DICOM_API_KEY and DICOM_API_URL from the environment
@@ -73,33 +73,8 @@ class Client:
     >>> result.metadata["Modality"], result.frames[0].data[:4]
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        token: str | None = None,
-        max_retries: int = 2,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        self._config = ClientConfig(api_key, base_url=base_url, token=token, max_retries=max_retries, timeout=timeout)
-        self._http = http_client or httpx.Client(
-            base_url=self._config.base_url, timeout=self._config.timeout, headers={"User-Agent": USER_AGENT}
-        )
-
-    @property
-    def api_key(self) -> str | None:
-        return self._config.api_key
-
-    @property
-    def base_url(self) -> str:
-        return self._config.base_url
-
-    @property
-    def token(self) -> str | None:
-        """The JWT access token from login() (or token=)."""
-        return self._config.token
+    def _new_http_client(self) -> httpx.Client:
+        return httpx.Client(**self._http_options())
 
     def close(self) -> None:
         self._http.close()
@@ -150,63 +125,53 @@ class Client:
 
     def usage(self) -> Usage:
         """This month's calls, with the API key (or the token)."""
-        return Usage.from_json(self._json(ApiRequest("GET", "/api/developer/profiles/activity-summary/", "key-or-token")))
+        return self._call(calls.usage())
 
     # Jobs (API key).
 
     def submit_job(self, file: FileInput, *, callback_url: str | None = None, **options: Unpack[ReadOptions]) -> Job:
         """Run a read as a job (a whole study, a long cine); `job.wait()` then `job.results()`."""
-        return Job(self, JobStatus.from_json(self._json(submit_job_request(file, callback_url, options))), dict(options))
+        return Job(self, self._call(calls.submit_job(file, callback_url, options)), dict(options))
 
     def get_job(self, job_id: str) -> Job:
-        return Job(self, self._job_status(job_id))
+        return Job(self, self._call(calls.job_status(job_id)))
 
     def list_jobs(self) -> list[Job]:
         """The caller's jobs, newest first (every page)."""
         jobs: list[Job] = []
         url: str | None = JOBS_PATH
         while url:
-            body = self._json(ApiRequest("GET", url, "key"))
-            jobs.extend(Job(self, JobStatus.from_json(item)) for item in body["results"])
-            url = body.get("next")
+            statuses, url = self._call(calls.jobs_page(url))
+            jobs.extend(Job(self, status) for status in statuses)
         return jobs
 
     def cancel_job(self, job_id: str) -> None:
-        with self._open(ApiRequest("DELETE", job_path(job_id), "key")):
-            pass
-
-    def _job_status(self, job_id: str) -> JobStatus:
-        return JobStatus.from_json(self._json(ApiRequest("GET", job_path(job_id), "key")))
+        self._call(calls.cancel_job(job_id))
 
     # Accounts, profiles and keys (token).
 
     def register(self, email: str, password: str) -> dict[str, Any]:
-        return self._json(ApiRequest("POST", "/api/register/", "none", json={"email": email, "password": password}))
+        return self._call(calls.register(email, password))
 
     def login(self, email: str, password: str) -> None:
         """Get a token pair; later profile and key calls use the access token."""
-        body = self._json(ApiRequest("POST", "/api/token/", "none", json={"email": email, "password": password}))
-        self._config.token, self._config.refresh = body["access"], body["refresh"]
+        self._remember_tokens(self._call(calls.token(email, password)))
 
     def create_profile(self, purpose: str, organization: str) -> Profile:
-        body = self._json(ApiRequest("POST", "/api/developer/profiles/", "token", json={"purpose": purpose, "organization": organization}))
-        return Profile.from_json(body)
+        return self._call(calls.create_profile(purpose, organization))
 
     def get_profile(self) -> Profile:
-        return Profile.from_json(self._json(ApiRequest("GET", "/api/developer/profiles/", "token")))
+        return self._call(calls.get_profile())
 
     def create_key(self, name: str) -> NewApiKey:
-        body = self._json(ApiRequest("POST", "/api-keys/", "token", json={"name": name}))
-        return NewApiKey(id=body["id"], name=body["name"], key=body["key"])
+        """A new API key; its secret (`.key`) is shown this once."""
+        return self._call(calls.create_key(name))
 
     def list_keys(self) -> list[ApiKey]:
-        with self._open(ApiRequest("GET", "/api-keys/", "token")) as response:
-            response.read()
-            return [ApiKey(id=item["id"], name=item["name"], prefix=item["prefix"], created=item["created"]) for item in response.json()]
+        return self._call(calls.list_keys())
 
     def delete_key(self, key_id: int) -> None:
-        with self._open(ApiRequest("DELETE", f"/api-keys/delete/{key_id}/", "token")):
-            pass
+        self._call(calls.delete_key(key_id))
 
     # The transport: one request, retried as the policy says.
 
@@ -220,31 +185,17 @@ class Client:
             response.close()
 
     def _send(self, request: ApiRequest) -> httpx.Response:
-        policy = self._config.retry_policy
         attempt = 0
         while True:
-            headers = self._config.headers(request.auth)
             try:
                 with request.files() as files:
-                    response = self._http.send(
-                        self._http.build_request(
-                            request.method, request.url, headers=headers, json=request.json,
-                            data=request.data, files=files, params=request.params,
-                        ),
-                        stream=True,
-                    )
+                    response = self._http.send(self._build(request, files), stream=True)
             except httpx.TransportError as exc:
-                delay = policy.after_connection_error(attempt)
-                if delay is None:
-                    raise APIConnectionError(f"Could not reach {self.base_url}: {exc}") from None
+                delay = self._delay_after_connection_error(attempt, exc)
             else:
                 if response.is_success:
                     return response
-                content = self._read_error(response)
-                error = error_from_response(response.status_code, response.headers, content)
-                delay = policy.after_error(attempt, error)
-                if delay is None:
-                    raise error
+                delay = self._delay_after_error(attempt, response, self._read_error(response))
             time.sleep(delay)
             attempt += 1
 
@@ -263,10 +214,9 @@ class Client:
         except httpx.TransportError as exc:
             raise APIConnectionError(f"The connection broke while receiving the answer: {exc}") from None
 
-    def _json(self, request: ApiRequest) -> dict[str, Any]:
-        with self._open(request) as response:
-            response.read()
-            return expect_json_object(response)
+    def _call(self, call: calls.Call[Result]) -> Result:
+        with self._open(call.request) as response:
+            return call.parse(calls.parse_body(response.read()))
 
     def _read_page(self, url: str, options: ReadOptions, frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
         parser = _answer_parser(options, frames_dir, on_frame)
@@ -288,10 +238,10 @@ class Client:
         return path
 
 
-class Job:
-    """A read job: its last known status, and the calls on it."""
+class _BaseJob(Generic[JobClient]):
+    """What Job and AsyncJob share: the last known status, and the decisions of wait()."""
 
-    def __init__(self, client: Client, status: JobStatus, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, client: JobClient, status: JobStatus, options: dict[str, Any] | None = None) -> None:
         self._client = client
         self.status = status
         self._options = options or {}
@@ -300,8 +250,28 @@ class Job:
     def id(self) -> str:
         return self.status.id
 
+    def _results_url(self) -> str:
+        return self.status.results_url or f"{job_path(self.id)}results/"
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _finished(self, status: JobStatus, deadline: float | None) -> bool:
+        """True once the job ended (JobFailed raised unless it succeeded); DicomApiError past the deadline."""
+        if status.done:
+            if status.status != "succeeded":
+                raise JobFailed(status)
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DicomApiError(f"Job {self.id} still {status.status} after the timeout.")
+        return False
+
+
+class Job(_BaseJob["Client"]):
+    """A read job: its last known status, and the calls on it."""
+
     def refresh(self) -> JobStatus:
-        self.status = self._client._job_status(self.id)
+        self.status = self._client._call(calls.job_status(self.id))
         return self.status
 
     def wait(
@@ -312,27 +282,22 @@ class Job:
         timeout: float | None = None,
     ) -> JobStatus:
         """Poll until the job ends; `progress(status)` after each poll. Raises JobFailed unless it
-        succeeded, DicomApiError on `timeout` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        succeeded, DicomApiError after `timeout` seconds."""
+        deadline = self._deadline(timeout)
         while True:
             status = self.refresh()
             if progress is not None:
                 progress(status)
-            if status.done:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                raise DicomApiError(f"Job {self.id} still {status.status} after {timeout} s.")
+            if self._finished(status, deadline):
+                return status
             time.sleep(poll_interval)
-        if status.status != "succeeded":
-            raise JobFailed(status)
-        return status
 
     def results(self, *, frames_dir: str | Path | None = None, on_frame: FrameCallback | None = None) -> Iterator[ReadResult]:
         """Every file's result, page after page, each parsed as it arrives."""
         yield from (result for page in self.pages(frames_dir=frames_dir, on_frame=on_frame) for result in page.results)
 
     def pages(self, *, frames_dir: str | Path | None = None, on_frame: FrameCallback | None = None) -> Iterator[ResultPage]:
-        url: str | None = self.status.results_url or f"{job_path(self.id)}results/"
+        url: str | None = self._results_url()
         while url:
             page = self._client._read_page(url, self._options, frames_dir, on_frame)
             yield page
@@ -346,31 +311,11 @@ class Job:
         self._client.cancel_job(self.id)
 
 
-class AsyncClient:
+class AsyncClient(BaseClient[httpx.AsyncClient]):
     """The DICOM API with asyncio: the same calls as Client, awaited."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        token: str | None = None,
-        max_retries: int = 2,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self._config = ClientConfig(api_key, base_url=base_url, token=token, max_retries=max_retries, timeout=timeout)
-        self._http = http_client or httpx.AsyncClient(
-            base_url=self._config.base_url, timeout=self._config.timeout, headers={"User-Agent": USER_AGENT}
-        )
-
-    @property
-    def api_key(self) -> str | None:
-        return self._config.api_key
-
-    @property
-    def base_url(self) -> str:
-        return self._config.base_url
+    def _new_http_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**self._http_options())
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -421,57 +366,69 @@ class AsyncClient:
             await response.aclose()
 
     async def usage(self) -> Usage:
-        return Usage.from_json(await self._json(ApiRequest("GET", "/api/developer/profiles/activity-summary/", "key-or-token")))
+        return await self._call(calls.usage())
 
     async def submit_job(self, file: FileInput, *, callback_url: str | None = None, **options: Unpack[ReadOptions]) -> AsyncJob:
-        return AsyncJob(self, JobStatus.from_json(await self._json(submit_job_request(file, callback_url, options))), dict(options))
+        return AsyncJob(self, await self._call(calls.submit_job(file, callback_url, options)), dict(options))
 
     async def get_job(self, job_id: str) -> AsyncJob:
-        return AsyncJob(self, await self._job_status(job_id))
+        return AsyncJob(self, await self._call(calls.job_status(job_id)))
+
+    async def list_jobs(self) -> list[AsyncJob]:
+        jobs: list[AsyncJob] = []
+        url: str | None = JOBS_PATH
+        while url:
+            statuses, url = await self._call(calls.jobs_page(url))
+            jobs.extend(AsyncJob(self, status) for status in statuses)
+        return jobs
 
     async def cancel_job(self, job_id: str) -> None:
-        await (await self._send(ApiRequest("DELETE", job_path(job_id), "key"))).aclose()
+        await self._call(calls.cancel_job(job_id))
 
-    async def _job_status(self, job_id: str) -> JobStatus:
-        return JobStatus.from_json(await self._json(ApiRequest("GET", job_path(job_id), "key")))
+    async def register(self, email: str, password: str) -> dict[str, Any]:
+        return await self._call(calls.register(email, password))
 
     async def login(self, email: str, password: str) -> None:
-        body = await self._json(ApiRequest("POST", "/api/token/", "none", json={"email": email, "password": password}))
-        self._config.token, self._config.refresh = body["access"], body["refresh"]
+        self._remember_tokens(await self._call(calls.token(email, password)))
+
+    async def create_profile(self, purpose: str, organization: str) -> Profile:
+        return await self._call(calls.create_profile(purpose, organization))
+
+    async def get_profile(self) -> Profile:
+        return await self._call(calls.get_profile())
+
+    async def create_key(self, name: str) -> NewApiKey:
+        return await self._call(calls.create_key(name))
+
+    async def list_keys(self) -> list[ApiKey]:
+        return await self._call(calls.list_keys())
+
+    async def delete_key(self, key_id: int) -> None:
+        await self._call(calls.delete_key(key_id))
 
     async def _send(self, request: ApiRequest) -> httpx.Response:
-        policy = self._config.retry_policy
         attempt = 0
         while True:
-            headers = self._config.headers(request.auth)
             try:
                 with request.files() as files:
-                    response = await self._http.send(
-                        self._http.build_request(
-                            request.method, request.url, headers=headers, json=request.json,
-                            data=request.data, files=files, params=request.params,
-                        ),
-                        stream=True,
-                    )
+                    response = await self._http.send(self._build(request, files), stream=True)
             except httpx.TransportError as exc:
-                delay = policy.after_connection_error(attempt)
-                if delay is None:
-                    raise APIConnectionError(f"Could not reach {self.base_url}: {exc}") from None
+                delay = self._delay_after_connection_error(attempt, exc)
             else:
                 if response.is_success:
                     return response
-                try:
-                    content = await response.aread()
-                except httpx.TransportError:
-                    content = b""
-                finally:
-                    await response.aclose()
-                error = error_from_response(response.status_code, response.headers, content)
-                delay = policy.after_error(attempt, error)
-                if delay is None:
-                    raise error
+                delay = self._delay_after_error(attempt, response, await self._read_error(response))
             await asyncio.sleep(delay)
             attempt += 1
+
+    @staticmethod
+    async def _read_error(response: httpx.Response) -> bytes:
+        try:
+            return await response.aread()
+        except httpx.TransportError:
+            return b""
+        finally:
+            await response.aclose()
 
     async def _chunks(self, response: httpx.Response) -> AsyncIterator[bytes]:
         try:
@@ -480,13 +437,13 @@ class AsyncClient:
         except httpx.TransportError as exc:
             raise APIConnectionError(f"The connection broke while receiving the answer: {exc}") from None
 
-    async def _json(self, request: ApiRequest) -> dict[str, Any]:
-        response = await self._send(request)
+    async def _call(self, call: calls.Call[Result]) -> Result:
+        response = await self._send(call.request)
         try:
-            await response.aread()
+            content = await response.aread()
         finally:
             await response.aclose()
-        return expect_json_object(response)
+        return call.parse(calls.parse_body(content))
 
     async def _read_page(self, url: str, options: ReadOptions, frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
         parser = _answer_parser(options, frames_dir, on_frame)
@@ -503,20 +460,11 @@ class AsyncClient:
         return ResultPage(body)
 
 
-class AsyncJob:
+class AsyncJob(_BaseJob["AsyncClient"]):
     """As Job, awaited."""
 
-    def __init__(self, client: AsyncClient, status: JobStatus, options: dict[str, Any] | None = None) -> None:
-        self._client = client
-        self.status = status
-        self._options = options or {}
-
-    @property
-    def id(self) -> str:
-        return self.status.id
-
     async def refresh(self) -> JobStatus:
-        self.status = await self._client._job_status(self.id)
+        self.status = await self._client._call(calls.job_status(self.id))
         return self.status
 
     async def wait(
@@ -526,24 +474,20 @@ class AsyncJob:
         poll_interval: float = 1.0,
         timeout: float | None = None,
     ) -> JobStatus:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """As Job.wait; `progress` may be a coroutine function."""
+        deadline = self._deadline(timeout)
         while True:
             status = await self.refresh()
             if progress is not None:
                 outcome = progress(status)
                 if outcome is not None:
                     await outcome
-            if status.done:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                raise DicomApiError(f"Job {self.id} still {status.status} after {timeout} s.")
+            if self._finished(status, deadline):
+                return status
             await asyncio.sleep(poll_interval)
-        if status.status != "succeeded":
-            raise JobFailed(status)
-        return status
 
     async def results(self, *, frames_dir: str | Path | None = None, on_frame: FrameCallback | None = None) -> AsyncIterator[ReadResult]:
-        url: str | None = self.status.results_url or f"{job_path(self.id)}results/"
+        url: str | None = self._results_url()
         while url:
             page = await self._client._read_page(url, self._options, frames_dir, on_frame)
             for result in page.results:
