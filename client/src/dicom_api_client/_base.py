@@ -144,7 +144,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0  # a longer Retry-After is raised, not slept through
 
     def backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.initial_delay * 2**attempt)
+        delay = min(self.max_delay, self.initial_delay * 2.0**attempt)
         return delay * (1 - 0.25 * random.random())
 
     def after_connection_error(self, attempt: int) -> float | None:
@@ -214,7 +214,7 @@ class BaseClient(Generic[HttpClient]):
         """The JWT access token from login() (or token=)."""
         return self._token
 
-    def _remember_tokens(self, body: Mapping[str, Any]) -> None:
+    def _remember_tokens(self, body: dict[str, Any]) -> None:
         self._token, self._refresh = body["access"], body["refresh"]
 
     def _headers(self, auth: Auth) -> dict[str, str]:
@@ -257,7 +257,7 @@ def read_request(file: FileInput, options: Mapping[str, Any]) -> ApiRequest:
 
 
 def generate_request(images: FileInput | Sequence[FileInput], file_name: str, transfer_syntax: str | None, fields: Mapping[str, Any]) -> ApiRequest:
-    sources = list(images) if isinstance(images, (list, tuple)) else [images]
+    sources: list[FileInput] = list(images) if isinstance(images, (list, tuple)) else [images]  # type: ignore[list-item]
     if not sources:
         raise DicomApiError("Give at least one PNG or JPEG image.")
     data = {keyword: form_value(value) for keyword, value in fields.items()}

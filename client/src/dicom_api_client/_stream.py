@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-import ijson
+import ijson  # type: ignore[import-untyped]  # ijson ships no type information
 
 from dicom_api_client.errors import DicomApiError
 from dicom_api_client.models import EXTENSIONS, Frame, ReadResult, Rendering, Skipped, ZipResult
@@ -109,7 +109,7 @@ class AnswerParser:
         self._parser = ijson.basic_parse_coro(self._events, use_float=True)
         self._consumer = self._answer()
         next(self._consumer)
-        self._result: Any = None
+        self._result: ReadResult | ZipResult | dict[str, Any] | None = None
         self.bytes_received = 0
 
     def feed(self, chunk: bytes) -> None:

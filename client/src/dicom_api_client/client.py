@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import contextmanager
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar, Unpack
 
@@ -55,7 +55,7 @@ class ResultPage:
         self.next: str | None = body.get("next")
 
 
-def _answer_parser(options: ReadOptions, frames_dir: str | Path | None, on_frame: FrameCallback | None) -> AnswerParser:
+def _answer_parser(options: Mapping[str, Any], frames_dir: str | Path | None, on_frame: FrameCallback | None) -> AnswerParser:
     sink = FolderSink(Path(frames_dir)) if frames_dir is not None else MemorySink()
     return AnswerParser(sink, requested_format=str(options.get("return_format", "png")), on_frame=on_frame)
 
@@ -218,7 +218,7 @@ class Client(BaseClient[httpx.Client]):
         with self._open(call.request) as response:
             return call.parse(calls.parse_body(response.read()))
 
-    def _read_page(self, url: str, options: ReadOptions, frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
+    def _read_page(self, url: str, options: Mapping[str, Any], frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
         parser = _answer_parser(options, frames_dir, on_frame)
         with self._open(ApiRequest("GET", url, "key")) as response:
             _check_json_answer(response)
@@ -242,7 +242,7 @@ class _BaseJob(Generic[JobClient]):
     """What Job and AsyncJob share: the last known status, and the decisions of wait()."""
 
     def __init__(self, client: JobClient, status: JobStatus, options: dict[str, Any] | None = None) -> None:
-        self._client = client
+        self._client: JobClient = client
         self.status = status
         self._options = options or {}
 
@@ -445,7 +445,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             await response.aclose()
         return call.parse(calls.parse_body(content))
 
-    async def _read_page(self, url: str, options: ReadOptions, frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
+    async def _read_page(self, url: str, options: Mapping[str, Any], frames_dir: str | Path | None, on_frame: FrameCallback | None) -> ResultPage:
         parser = _answer_parser(options, frames_dir, on_frame)
         response = await self._send(ApiRequest("GET", url, "key"))
         try:
