@@ -38,12 +38,14 @@ def test_one_file_parsed_from_any_chunking(chunk):
     assert result.rendering.window == (40.0, 400.0) and result.rendering.voi_source == "file-window"
 
 
-def test_keys_after_the_images_are_kept_not_taken_for_metadata():
-    body = one_file(ImageError="Frame 3 could not be decoded.", FailedFrames=[3])
+def test_frames_missing_after_a_partial_answer_and_unknown_keys_after_the_images():
+    body = one_file(ImageError="Frame 3 could not be decoded.", MissingFrames=[3, 4], SomethingNew={"a": 1})
     result = parse(json.dumps(body).encode())
-    assert result.image_error == "Frame 3 could not be decoded."
-    assert result.extra == {"FailedFrames": [3]} and "FailedFrames" not in result.metadata
-    assert result.to_json()["FailedFrames"] == [3] and "Images" not in result.to_json()
+    assert [frame.data for frame in result.frames] == FRAMES
+    assert result.image_error == "Frame 3 could not be decoded." and result.missing_frames == [3, 4]
+    assert result.extra == {"SomethingNew": {"a": 1}} and "SomethingNew" not in result.metadata  # kept, not taken for metadata
+    written = result.to_json()
+    assert written["MissingFrames"] == [3, 4] and written["SomethingNew"] == {"a": 1} and "Images" not in written
 
 
 def test_a_zip_answer_writes_each_members_frames_under_its_safe_name(tmp_path):

@@ -194,6 +194,8 @@ class AnswerParser:
                     result.rendering = Rendering.from_json(item)
                 elif key == "ImageError":
                     result.image_error = item
+                elif key == "MissingFrames" and isinstance(item, list):
+                    result.missing_frames = [int(number) for number in item]
                 elif images_seen:
                     result.extra[key] = item
                 else:

@@ -169,6 +169,10 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
                 entry["outputs"] = write_results(out, item.name, result)
                 entry["frames"] = sum(len(member.frames) for member in result.files)
                 entry["skipped"] = len(result.skipped)
+                for member in result.files:
+                    if member.missing_frames:
+                        where = escape(f"{item.path}" + (f" ({member.name})" if member.name else ""))
+                        report_line(f"[yellow]frames {member.missing_frames} missing[/] from {where}: {escape(member.image_error or '')}")
             except InvalidRequest as exc:
                 if item.in_folder and exc.field is None:  # the file's content, not the request, at fault
                     entry["skipped_reason"] = exc.message

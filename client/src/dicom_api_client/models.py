@@ -72,7 +72,8 @@ class Rendering:
 @dataclass
 class ReadResult:
     """One DICOM file read: its metadata (keyword -> value as the API gives it), its frames, how
-    they were rendered, and `image_error` when there is nothing to show (or a frame failed).
+    they were rendered, and `image_error` when there is nothing to show, or when frames failed
+    after earlier ones were sent (`missing_frames` then lists their 1-based numbers).
     `name` is the zip member's path (None for a single upload); `safe_name` is that path made
     safe to use as a relative file name."""
 
@@ -81,6 +82,7 @@ class ReadResult:
     image_format: str | None = None
     rendering: Rendering | None = None
     image_error: str | None = None
+    missing_frames: list[int] = field(default_factory=list)
     name: str | None = None
     safe_name: str | None = None
     # Keys the service added after the images that this client does not know (kept, not lost).
@@ -110,6 +112,8 @@ class ReadResult:
             }
         if self.image_error is not None:
             body["ImageError"] = self.image_error
+        if self.missing_frames:
+            body["MissingFrames"] = self.missing_frames
         body.update(self.extra)
         return body
 
