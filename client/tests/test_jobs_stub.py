@@ -3,6 +3,10 @@ progress, page through results, download the archive, cancel, and the failures."
 
 import base64
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS
@@ -87,3 +91,33 @@ def test_list_jobs_follows_the_pages(stub, stub_client):
                 Reply(200, {"count": 2, "next": None, "previous": None, "results": [status(stub, "succeeded")]}))
     assert [job.status.status for job in stub_client.list_jobs()] == ["queued", "succeeded"]
     assert json.dumps([call.path for call in stub.calls("GET", JOBS)]) == json.dumps([JOBS, f"{JOBS}?page=2"])
+
+
+def test_the_job_commands(stub, tmp_path):
+    """`dicom-api job submit --wait`, `job download --out` and `--archive`, as a user runs them."""
+    created = {"id": JOB_ID, "status": "queued", "status_url": f"{stub.url}{JOB}", "created": "2026-12-01T10:00:00Z"}
+    stub.script("POST", JOBS, Reply(202, created))
+    stub.script("GET", JOB, *[Reply(200, status(stub, "succeeded", 2, 2))] * 3)
+    stub.script("GET", f"{JOB}results/", Reply(200, {
+        "count": 2, "next": None, "previous": None,
+        "results": [result_object("../../up.dcm"), result_object("series/b.dcm")], "skipped": [{"name": "README", "reason": "not DICOM"}],
+    }))
+    stub.script("GET", f"{JOB}archive/", Reply(200, b"PK\x05\x06" + b"\0" * 18, {"Content-Type": "application/zip"}))
+    env = {**os.environ, "DICOM_API_KEY": "prefix.secret", "DICOM_API_URL": stub.url}
+    command = [str(Path(sys.executable).with_name("dicom-api")), "job"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        completed = subprocess.run([*command, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 0 and "Traceback" not in completed.stderr, completed.stderr
+        return completed
+
+    submitted = json.loads(run("submit", str(CORPUS / "study_77654033.zip"), "--wait", "--json").stdout)
+    assert submitted["id"] == JOB_ID and submitted["status"] == "succeeded" and submitted["progress"]["files_done"] == 2
+    run("download", JOB_ID, "--out", "results")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "results/series/b.dcm.json", "results/series/b.dcm/frame-0001.png", "results/skipped.json",
+        "results/up.dcm.json", "results/up.dcm/frame-0001.png",
+    ]
+    assert json.loads((tmp_path / "results/up.dcm.json").read_text()) == {"name": "../../up.dcm", "Modality": "CT", "ImageFormat": "PNG"}
+    run("download", JOB_ID, "--archive", "job.zip")
+    assert (tmp_path / "job.zip").read_bytes().startswith(b"PK\x05\x06")
