@@ -22,16 +22,10 @@ from dicom_api_client import Client  # noqa: E402
 
 @pytest.fixture(scope="session")
 def server():
-    previous = os.environ.get("MAX_UPLOAD_BYTES")
-    os.environ["MAX_UPLOAD_BYTES"] = str(MAX_UPLOAD_BYTES)
-    try:
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("MAX_UPLOAD_BYTES", str(MAX_UPLOAD_BYTES))  # read by the service's settings
         with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir)) as service:
             yield service
-    finally:
-        if previous is None:
-            os.environ.pop("MAX_UPLOAD_BYTES")
-        else:
-            os.environ["MAX_UPLOAD_BYTES"] = previous
 
 
 @pytest.fixture(scope="session")
