@@ -84,6 +84,17 @@ def test_read_options_and_a_failing_file(tmp_path, api_key, base_url):
     assert sorted(p.name for p in (out / "emri_small.dcm").iterdir()) == ["frame-0001.jpg", "frame-0002.jpg"]
 
 
+def test_an_error_that_would_fail_every_file_stops_the_read(tmp_path, api_key, base_url):
+    for index in range(6):
+        shutil.copy(CORPUS / "CT_small.dcm", tmp_path / f"ct{index}.dcm")
+    bad_option = run("read", str(tmp_path), "--out", str(tmp_path / "out"), "--fields", "NotAKeyword", "-j", "1", key=api_key, url=base_url)
+    assert_one_line_error(bad_option, "NotAKeyword")
+    assert bad_option.stderr.count("NotAKeyword") == 1  # said once, not once a file
+    bad_key = run("read", str(tmp_path), "--out", str(tmp_path / "out"), "-j", "1", key="wrong.key", url=base_url)
+    assert_one_line_error(bad_key, "401")
+    assert bad_key.stderr.count("401") == 1
+
+
 def test_generate_writes_a_dicom_file(tmp_path, api_key, base_url):
     (tmp_path / "photo.png").write_bytes(png_bytes(10, 10))
     completed = run("generate", "photo.png", "--name", "scan", "-f", "PatientName=Doe^Jane", "-f", "Modality=OT",

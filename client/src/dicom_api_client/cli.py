@@ -41,7 +41,16 @@ from rich.text import Text
 
 from dicom_api_client._stream import SafeNames, path_inside
 from dicom_api_client.client import Client, Job
-from dicom_api_client.errors import DicomApiError, InvalidRequest
+from dicom_api_client.errors import (
+    APIConnectionError,
+    APIStatusError,
+    Conflict,
+    DicomApiError,
+    InvalidRequest,
+    NotFound,
+    ServerError,
+    TooLarge,
+)
 from dicom_api_client.models import JobStatus, ReadResult, Usage, ZipResult
 
 EXIT_FAILURE = 1
@@ -151,6 +160,7 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
     options = read_options(args)
     report: list[dict[str, Any]] = []
     lock = threading.Lock()
+    fatal: list[DicomApiError] = []  # an error that would fail every file: reading stops
     with progress_bars() as bars:
         files = bars.add_task("files", total=len(inputs))
         frames = bars.add_task("frames", total=None)
@@ -158,6 +168,8 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
 
         def read_one(item: Input) -> dict[str, Any]:
             entry: dict[str, Any] = {"input": str(item.path), "name": item.name}
+            if fatal:
+                return entry
             try:
                 result = client.read(
                     item.path,
@@ -166,6 +178,16 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
                     on_bytes=lambda size: bars.advance(received, size),
                     **options,
                 )
+            except DicomApiError as exc:
+                if not this_file_at_fault(exc):
+                    fatal.append(exc)
+                elif item.in_folder and isinstance(exc, InvalidRequest):  # as a zip skips its unreadable members
+                    entry["skipped_reason"] = exc.message
+                    report_line(f"[yellow]skipped[/] {escape(str(item.path))}: {escape(exc.message)}")
+                else:
+                    entry["error"] = str(exc)
+                    report_line(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}")
+            else:
                 entry["outputs"] = write_results(out, item.name, result)
                 entry["frames"] = sum(len(member.frames) for member in result.files)
                 entry["skipped"] = len(result.skipped)
@@ -173,16 +195,6 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
                     if member.missing_frames:
                         where = escape(f"{item.path}" + (f" ({member.name})" if member.name else ""))
                         report_line(f"[yellow]frames {member.missing_frames} missing[/] from {where}: {escape(member.image_error or '')}")
-            except InvalidRequest as exc:
-                if item.in_folder and exc.field is None:  # the file's content, not the request, at fault
-                    entry["skipped_reason"] = exc.message
-                    report_line(f"[yellow]skipped[/] {escape(str(item.path))}: {escape(exc.message)}")
-                else:
-                    entry["error"] = str(exc)
-                    report_line(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}")
-            except DicomApiError as exc:
-                entry["error"] = str(exc)
-                report_line(f"[red]{escape(str(item.path))}[/]: {escape(str(exc))}")
             bars.advance(files)
             return entry
 
@@ -193,6 +205,8 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             report = list(pool.map(read_one, inputs))
         finish(bars, frames, received)
+    if fatal:
+        raise fatal[0]
     failed = [entry for entry in report if "error" in entry]
     skipped = [entry for entry in report if "skipped_reason" in entry]
     if args.json:
@@ -208,6 +222,16 @@ def command_read(client: Client, args: argparse.Namespace) -> int:
     if failed and not args.json:
         stderr.print(f"[red]error:[/] {len(failed)} of {len(report)} files failed", highlight=False, soft_wrap=True)
     return EXIT_FAILURE if failed else 0
+
+
+def this_file_at_fault(error: DicomApiError) -> bool:
+    """An error of this one file (its content, its size, the server on it): the other files go on.
+    The key, the quota, the options or the connection would fail them all."""
+    if isinstance(error, InvalidRequest):
+        return error.field in (None, "file") and not isinstance(error, (NotFound, Conflict))
+    if isinstance(error, (TooLarge, ServerError)):
+        return True
+    return not isinstance(error, (APIStatusError, APIConnectionError))
 
 
 def read_options(args: argparse.Namespace) -> dict[str, Any]:
