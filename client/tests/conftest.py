@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / ".." / "shared" / "corpus"
 PASSWORD = "correct-horse-battery-staple-42"
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # small, so that a 413 is cheap to provoke
+GENERATE_QUOTA = 20  # small, so that a monthly quota refusal is cheap to provoke
 
 sys.path.insert(0, str(REPO))  # the server's bench helpers start it
 from bench.service import running_service  # noqa: E402
@@ -24,6 +25,7 @@ from dicom_api_client import Client  # noqa: E402
 def server():
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("MAX_UPLOAD_BYTES", str(MAX_UPLOAD_BYTES))  # read by the service's settings
+        environment.setenv("QUOTA_GENERATE", str(GENERATE_QUOTA))
         with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir)) as service:
             yield service
 

@@ -1,9 +1,11 @@
 """Client.generate against the real server, read back through Client.read."""
 
-import pytest
-from conftest import png_bytes
+from datetime import datetime, timezone
 
-from dicom_api_client import InvalidRequest
+import pytest
+from conftest import GENERATE_QUOTA, png_bytes
+
+from dicom_api_client import InvalidRequest, QuotaExceeded
 
 
 def test_generate_then_read_back(client, tmp_path):
@@ -31,3 +33,19 @@ def test_an_invalid_value_names_its_field(client):
     with pytest.raises(InvalidRequest) as bad_name:
         client.generate(png_bytes(4, 4), "../escape")
     assert bad_name.value.status_code == 400
+
+
+def test_the_monthly_quota_is_raised_with_its_figures(new_developer):
+    client, _ = new_developer
+    image = png_bytes(2, 2)
+    for _ in range(GENERATE_QUOTA):
+        client.generate(image, "quota")
+    with pytest.raises(QuotaExceeded) as exceeded:
+        client.generate(image, "quota")
+    assert exceeded.value.message == "Monthly API request for '/api/dicom/generate/' limit exceeded."
+    # requests_used counts this one call: a retry would have counted more
+    assert (exceeded.value.quota, exceeded.value.requests_used) == (GENERATE_QUOTA, GENERATE_QUOTA + 1)
+    now = datetime.now(timezone.utc)
+    next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=timezone.utc)
+    assert exceeded.value.reset == int(next_month.timestamp())
+    assert client.usage().by_endpoint["/api/dicom/generate/"].remaining == 0
