@@ -42,7 +42,11 @@ def test_submit_wait_page_download_and_cancel(stub, stub_client, tmp_path):
     stub.script("GET", f"{JOB}archive/", Reply(200, b"PK\x05\x06" + b"\0" * 18, {"Content-Type": "application/zip"}))
     stub.script("DELETE", JOB, Reply(204))
 
-    job = stub_client.submit_job(CORPUS / "study_77654033.zip", return_format="png", fields=["Modality"], callback_url="https://example.com/hook")
+    sent = []
+    job = stub_client.submit_job(
+        CORPUS / "study_77654033.zip", return_format="png", fields=["Modality"], callback_url="https://example.com/hook", on_upload=sent.append
+    )
+    assert sum(sent) == (CORPUS / "study_77654033.zip").stat().st_size
     assert job.id == JOB_ID and job.status.status == "queued"
     submitted = stub.calls("POST", JOBS)[0]
     assert submitted.headers["Authorization"] == "ApiKey prefix.secret"

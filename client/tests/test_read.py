@@ -52,10 +52,12 @@ def test_read_options_are_sent(client):
 
 
 def test_frames_go_to_a_folder_as_they_arrive(client, tmp_path):
-    arrived = []
-    received = []
+    arrived, received, sent = [], [], []
     in_memory = client.read(CORPUS / "emri_small.dcm")
-    on_disk = client.read(CORPUS / "emri_small.dcm", frames_dir=tmp_path, on_frame=arrived.append, on_bytes=received.append)
+    on_disk = client.read(
+        CORPUS / "emri_small.dcm", frames_dir=tmp_path, on_frame=arrived.append, on_bytes=received.append, on_upload=sent.append
+    )
+    assert sum(sent) == (CORPUS / "emri_small.dcm").stat().st_size
     assert sorted(path.name for path in tmp_path.iterdir()) == [f"frame-{n:04d}.png" for n in range(1, 11)]
     assert [frame.path for frame in arrived] == [frame.path for frame in on_disk.frames]
     assert [frame.data for frame in on_disk.frames] == [frame.data for frame in in_memory.frames]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 import os
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypedDict, TypeVar, Union
+from typing import IO, Any, Generic, Literal, TypedDict, TypeVar, Union, cast
 
 import httpx
 
@@ -119,6 +119,7 @@ class ApiRequest:
     data: dict[str, Any] | None = None
     uploads: list[tuple[str, Upload]] = field(default_factory=list)
     params: dict[str, Any] | None = None
+    on_upload: Callable[[int], None] | None = None  # bytes of the uploads read for sending
 
     @contextmanager
     def files(self) -> Iterator[list[tuple[str, tuple[str, IO[bytes], str]]] | None]:
@@ -126,10 +127,31 @@ class ApiRequest:
             yield None
             return
         with ExitStack() as stack:
+            opened = [(field_name, upload.name, stack.enter_context(upload.opened())) for field_name, upload in self.uploads]
             yield [
-                (field_name, (upload.name, stack.enter_context(upload.opened()), "application/octet-stream"))
-                for field_name, upload in self.uploads
+                (field_name, (name, cast(IO[bytes], CountingReader(handle, self.on_upload)) if self.on_upload else handle, "application/octet-stream"))
+                for field_name, name, handle in opened
             ]
+
+
+class CountingReader:
+    """A file object that reports the bytes read from it (httpx reads uploads in chunks)."""
+
+    def __init__(self, raw: IO[bytes], on_bytes: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._on_bytes = on_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._on_bytes(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
 
 
 @dataclass(frozen=True)
@@ -252,8 +274,10 @@ class BaseClient(Generic[HttpClient]):
 
 # The requests each call makes (shared by Client and AsyncClient).
 
-def read_request(file: FileInput, options: Mapping[str, Any]) -> ApiRequest:
-    return ApiRequest("POST", "/api/dicom/read/file/", "key", data=read_form(options), uploads=[("file", as_upload(file))])
+def read_request(file: FileInput, options: Mapping[str, Any], on_upload: Callable[[int], None] | None = None) -> ApiRequest:
+    return ApiRequest(
+        "POST", "/api/dicom/read/file/", "key", data=read_form(options), uploads=[("file", as_upload(file))], on_upload=on_upload
+    )
 
 
 def generate_request(images: FileInput | Sequence[FileInput], file_name: str, transfer_syntax: str | None, fields: Mapping[str, Any]) -> ApiRequest:

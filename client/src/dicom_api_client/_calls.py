@@ -79,11 +79,12 @@ def delete_key(key_id: int) -> Call[None]:
     return Call(ApiRequest("DELETE", f"/api-keys/delete/{key_id}/", "token"), _nothing)
 
 
-def submit_job(file: FileInput, callback_url: str | None, options: Mapping[str, Any]) -> Call[JobStatus]:
+def submit_job(file: FileInput, callback_url: str | None, options: Mapping[str, Any], on_upload: Callable[[int], None] | None) -> Call[JobStatus]:
     data = read_form(options)
     if callback_url:
         data["callback_url"] = callback_url
-    return Call(ApiRequest("POST", JOBS_PATH, "key", data=data, uploads=[("file", as_upload(file))]), JobStatus.from_json)
+    request = ApiRequest("POST", JOBS_PATH, "key", data=data, uploads=[("file", as_upload(file))], on_upload=on_upload)
+    return Call(request, JobStatus.from_json)
 
 
 def job_status(job_id: str) -> Call[JobStatus]:

@@ -124,7 +124,7 @@ class AmountColumn(ProgressColumn):
         self._speed = TransferSpeedColumn()
 
     def render(self, task: Task) -> Text:
-        if task.description == "bytes":
+        if task.description in ("bytes", "upload"):
             speed = Text("") if task.finished else Text.assemble(" ", self._speed.render(task))
             return Text.assemble(self._download.render(task), speed)
         total = "?" if task.total is None else f"{task.total:.0f}"
@@ -306,7 +306,9 @@ def usage_chart(usage: Usage, now: datetime) -> Table:
 
 def command_job(client: Client, args: argparse.Namespace) -> int:
     if args.job_command == "submit":
-        job = client.submit_job(args.file, **read_options(args))
+        with progress_bars() as bars:
+            sent = bars.add_task("upload", total=Path(args.file).stat().st_size)
+            job = client.submit_job(args.file, on_upload=lambda size: bars.advance(sent, size), **read_options(args))
         if args.wait:
             wait_with_bars(job)
         print_job(job.status, args.json)

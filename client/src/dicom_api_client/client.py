@@ -94,13 +94,15 @@ class Client(BaseClient[httpx.Client]):
         frames_dir: str | Path | None = None,
         on_frame: FrameCallback | None = None,
         on_bytes: ByteCallback | None = None,
+        on_upload: ByteCallback | None = None,
         **options: Unpack[ReadOptions],
     ) -> ReadResult | ZipResult:
         """Read a DICOM file or a zip (a path, bytes or a binary file object). The answer is
         parsed as it arrives; with `frames_dir` each frame is written there as it lands (a
-        zip member's under its name made safe), otherwise kept as bytes in its Frame."""
+        zip member's under its name made safe), otherwise kept as bytes in its Frame. `on_upload`,
+        `on_bytes` and `on_frame` report the bytes sent, the bytes received and each frame."""
         parser = _answer_parser(options, frames_dir, on_frame)
-        with self._open(read_request(file, options)) as response:
+        with self._open(read_request(file, options, on_upload)) as response:
             _check_json_answer(response)
             for chunk in self._chunks(response):
                 parser.feed(chunk)
@@ -129,9 +131,12 @@ class Client(BaseClient[httpx.Client]):
 
     # Jobs (API key).
 
-    def submit_job(self, file: FileInput, *, callback_url: str | None = None, **options: Unpack[ReadOptions]) -> Job:
-        """Run a read as a job (a whole study, a long cine); `job.wait()` then `job.results()`."""
-        return Job(self, self._call(calls.submit_job(file, callback_url, options)), dict(options))
+    def submit_job(
+        self, file: FileInput, *, callback_url: str | None = None, on_upload: ByteCallback | None = None, **options: Unpack[ReadOptions]
+    ) -> Job:
+        """Run a read as a job (a whole study, a long cine); `job.wait()` then `job.results()`.
+        `on_upload(n)` reports the bytes sent."""
+        return Job(self, self._call(calls.submit_job(file, callback_url, options, on_upload)), dict(options))
 
     def get_job(self, job_id: str) -> Job:
         return Job(self, self._call(calls.job_status(job_id)))
@@ -333,11 +338,12 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         frames_dir: str | Path | None = None,
         on_frame: FrameCallback | None = None,
         on_bytes: ByteCallback | None = None,
+        on_upload: ByteCallback | None = None,
         **options: Unpack[ReadOptions],
     ) -> ReadResult | ZipResult:
         """As Client.read."""
         parser = _answer_parser(options, frames_dir, on_frame)
-        response = await self._send(read_request(file, options))
+        response = await self._send(read_request(file, options, on_upload))
         try:
             _check_json_answer(response)
             async for chunk in self._chunks(response):
@@ -368,8 +374,10 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     async def usage(self) -> Usage:
         return await self._call(calls.usage())
 
-    async def submit_job(self, file: FileInput, *, callback_url: str | None = None, **options: Unpack[ReadOptions]) -> AsyncJob:
-        return AsyncJob(self, await self._call(calls.submit_job(file, callback_url, options)), dict(options))
+    async def submit_job(
+        self, file: FileInput, *, callback_url: str | None = None, on_upload: ByteCallback | None = None, **options: Unpack[ReadOptions]
+    ) -> AsyncJob:
+        return AsyncJob(self, await self._call(calls.submit_job(file, callback_url, options, on_upload)), dict(options))
 
     async def get_job(self, job_id: str) -> AsyncJob:
         return AsyncJob(self, await self._call(calls.job_status(job_id)))
