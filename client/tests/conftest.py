@@ -23,11 +23,9 @@ from dicom_api_client import Client  # noqa: E402
 
 @pytest.fixture(scope="session")
 def server():
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("MAX_UPLOAD_BYTES", str(MAX_UPLOAD_BYTES))  # read by the service's settings
-        environment.setenv("QUOTA_GENERATE", str(GENERATE_QUOTA))
-        with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir)) as service:
-            yield service
+    overrides = {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), "QUOTA_GENERATE": str(GENERATE_QUOTA)}
+    with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir), overrides=overrides) as service:
+        yield service
 
 
 @pytest.fixture(scope="session")
