@@ -1,6 +1,6 @@
 """The client's tests drive a real server: the repository's service started the production way
-(gunicorn, a throwaway SQLite database, a key made through HTTP), by the repository's own bench
-helper. Only the retry timings use a stub server (stub_server.py)."""
+(gunicorn and a Celery job worker, a throwaway SQLite database, a key made through HTTP), by the
+repository's own bench helpers. Only the retry timings use a stub server (stub_server.py)."""
 
 import os
 import sys
@@ -16,16 +16,28 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # small, so that a 413 is cheap to provoke
 GENERATE_QUOTA = 20  # small, so that a monthly quota refusal is cheap to provoke
 
 sys.path.insert(0, str(REPO))  # the server's bench helpers start it
-from bench.service import running_service  # noqa: E402
+from bench.celery_workers import running_workers  # noqa: E402
+from bench.service import running_service, service_env  # noqa: E402
 
 from dicom_api_client import Client  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def server():
-    overrides = {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), "QUOTA_GENERATE": str(GENERATE_QUOTA)}
-    with tempfile.TemporaryDirectory() as workdir, running_service(Path(workdir), overrides=overrides) as service:
-        yield service
+    """gunicorn and one job worker, as `make run` starts them: the filesystem broker and the job
+    storage in this session's folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        overrides = {
+            "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+            "QUOTA_GENERATE": str(GENERATE_QUOTA),
+            "CELERY_BROKER_URL": "filesystem://",
+            "BROKER_FOLDER": str(workdir / "broker"),
+            "JOB_STORAGE_DIR": str(workdir / "job-storage"),
+        }
+        with running_service(workdir, overrides=overrides) as service:
+            with running_workers(1, service_env(workdir, service.port, overrides=overrides), workdir):
+                yield service
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """A scripted HTTP server for what the real one cannot be made to do on cue: 503s with
-Retry-After, a login throttle, a quota refusal, a dropped connection, and the job endpoints'
-shapes while they are not in the service. Each request takes the next scripted reply for its
+Retry-After, a login throttle, a dropped connection, and job states a real worker does not reach
+on cue (failed, results asked too early, several pages). Each request takes the next scripted reply for its
 method and path; every request is recorded with the time it arrived."""
 
 import json

@@ -1,5 +1,6 @@
-"""The job calls' HTTP shapes (API.md, "Jobs"), against the stub server: submit, poll with
-progress, page through results, download the archive, cancel, and the failures."""
+"""The job calls' HTTP shapes (API.md, "Jobs") against the stub server, for what a real worker
+does not do on cue: several result pages, a failed job, results asked before success. The same
+calls against the real service and worker: test_jobs.py."""
 
 import base64
 import json
