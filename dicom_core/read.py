@@ -10,8 +10,10 @@ and a UID replaced in one member is replaced by the same new UID in every other.
 """
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from dicom_core.anonymize import anonymize
@@ -22,6 +24,7 @@ from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
 from dicom_core.options import MetadataMode
 from dicom_core.reading import as_dicom_file, is_zip, read_dataset
+from dicom_core.render.reads import is_read_by_rendering
 from dicom_core.render import (
     RenderOptions,
     RenderResult,
@@ -57,7 +60,7 @@ def read_file(data: bytes, options: ReadOptions, limits: Limits) -> dict:
 
 def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> dict:
     """One DICOM file's object; raises NotDicomError/MalformedInputError before any rendering."""
-    dataset = read_dataset(data, limits, stop_before_pixels=not options.images)
+    dataset = read_dataset(data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options))
     return describe(dataset, data, options, limits, uid_map)
 
 
@@ -74,6 +77,17 @@ def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits
     if rendered.error is not None:
         result["ImageError"] = rendered.error
     return result
+
+
+def elements_to_convert(options: ReadOptions) -> Callable[[int], bool] | None:
+    """Which elements read_dataset converts: all (None) unless `fields` narrows the metadata; then
+    the fields and, with images, what rendering reads. The anonymizer walks every element."""
+    if options.fields is None or options.anonymize:
+        return None
+    tags = frozenset(tag_for_keyword(keyword) for keyword in options.fields) - {None}
+    if not options.images:
+        return tags.__contains__
+    return lambda tag: tag in tags or is_read_by_rendering(tag)
 
 
 def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) -> dict:
@@ -95,7 +109,9 @@ def read_zip(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[st
             skipped.append({"name": member.name, "reason": member.reason})
             continue
         try:
-            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
+            dataset = read_dataset(
+                member.data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options)
+            )
         except (NotDicomError, MalformedInputError) as exc:
             skipped.append({"name": member.name, "reason": exc.message})
             continue

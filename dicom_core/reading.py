@@ -7,11 +7,13 @@ deflate bombs) is refused before it costs much.
 """
 
 import struct
+from collections.abc import Callable
 import zlib
 from io import BytesIO
 
 import numpy as np
 import pydicom
+from pydicom import hooks
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.filewriter import correct_ambiguous_vr_element
@@ -50,8 +52,12 @@ def is_zip(data: bytes) -> bool:
     return data[:4] in _ZIP_SIGNATURES
 
 
-def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = False) -> Dataset:
+def read_dataset(
+    data: bytes, limits: Limits, *, stop_before_pixels: bool = False, convert_only: Callable[[int], bool] | None = None
+) -> Dataset:
     """Parse DICOM bytes: with preamble and file meta, without the preamble, or without meta.
+
+    `convert_only`: which top-level tags to convert (parse_structure); None converts every element.
 
     Raises NotDicomError (no evidence of DICOM), MalformedInputError (broken structure),
     LimitExceededError (max_sequence_depth, max_sequence_items, max_data_elements,
@@ -61,7 +67,10 @@ def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = Fals
     check_item_count(dataset_bytes(source, limits), item_tags(source), limits)
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
-        parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+        if convert_only is None:
+            parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+        else:
+            parse_structure(dataset, convert_only, limits)
         list(dataset.file_meta)  # converts the meta elements too
     except DicomError:
         raise
@@ -243,6 +252,48 @@ def convert_elements(dataset: Dataset) -> None:
                         private_creators[creator] = dataset[creator].value
                     converted.private_creator = private_creators[creator]
             elements[tag] = converted
+
+
+def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limits: Limits) -> None:
+    """Convert the top-level elements `convert_only` accepts; of the rest, only the sequences.
+
+    Exact for what is then read from `dataset`: an element left raw is converted by pydicom itself
+    when something reads it, as dataset[tag] does. The limits judge the whole file as
+    parse_every_element does: the same levels counted (every sequence is parsed into its items,
+    whose leaf values stay raw) and the same depth. A bad value in an element nobody asked for is
+    never decoded, so it is no error here. (tests/dicom_core/test_reading.py compares the answers,
+    the counts and the errors with parse_every_element's on every corpus file.)
+    """
+    count_structure(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+    for tag in [tag for tag in dataset.keys() if convert_only(tag)]:
+        dataset[tag]  # pydicom's own conversion
+
+
+def count_structure(dataset: Dataset, *, depth: int, limits: Limits, counted: int) -> int:
+    """parse_every_element's count and depth, converting only the sequences (pydicom then reads
+    their items as raw elements). A raw element is a sequence when pydicom's own VR lookup (the
+    hook convert_raw_data_element calls first) says SQ; its value conversion keeps that VR."""
+    counted += len(dataset)
+    if counted > limits.max_data_elements:
+        raise LimitExceededError(
+            f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
+        )
+    dataset.get(SPECIFIC_CHARACTER_SET)  # the items' text is decoded with it, as when converting all
+    character_set = dataset.original_character_set or dataset._character_set
+    for tag, element in list(dataset._dict.items()):
+        if isinstance(element, RawDataElement):
+            found: dict = {}
+            hooks.raw_element_vr(element, found, encoding=character_set, ds=dataset)
+            if found["VR"] != VR.SQ:
+                continue
+            element = dataset[tag]  # wraps the items, passes the pixel representation down
+        elif element.VR != VR.SQ:
+            continue
+        if depth + 1 > limits.max_sequence_depth:
+            raise too_deep(limits)
+        for item in element.value:
+            counted = count_structure(item, depth=depth + 1, limits=limits, counted=counted)
+    return counted
 
 
 def too_deep(limits: Limits) -> LimitExceededError:
