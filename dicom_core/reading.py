@@ -271,29 +271,34 @@ def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limit
 
 def count_structure(dataset: Dataset, *, depth: int, limits: Limits, counted: int) -> int:
     """parse_every_element's count and depth, converting only the sequences (pydicom then reads
-    their items as raw elements). A raw element is a sequence when pydicom's own VR lookup (the
-    hook convert_raw_data_element calls first) says SQ; its value conversion keeps that VR."""
+    their items as raw elements). A raw element is a sequence when convert_raw_data_element
+    would make it one: its VR is then decided by the "raw_element_vr" hook alone (the value
+    conversion keeps an SQ an SQ), which keeps an explicit VR other than UN as it is, so only
+    implicit-VR and UN elements are asked of it."""
     counted += len(dataset)
     if counted > limits.max_data_elements:
         raise LimitExceededError(
             f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
         )
-    dataset.get(SPECIFIC_CHARACTER_SET)  # the items' text is decoded with it, as when converting all
-    character_set = dataset.original_character_set or dataset._character_set
     for tag, element in list(dataset._dict.items()):
-        if isinstance(element, RawDataElement):
-            found: dict = {}
-            hooks.raw_element_vr(element, found, encoding=character_set, ds=dataset)
-            if found["VR"] != VR.SQ:
-                continue
-            element = dataset[tag]  # wraps the items, passes the pixel representation down
-        elif element.VR != VR.SQ:
+        vr = element.VR
+        if vr is None or vr == VR.UN and isinstance(element, RawDataElement):
+            vr = raw_element_vr(dataset, element)
+        if vr != VR.SQ:
             continue
         if depth + 1 > limits.max_sequence_depth:
             raise too_deep(limits)
-        for item in element.value:
+        for item in dataset[tag].value:  # wraps the items, passes the pixel representation down
             counted = count_structure(item, depth=depth + 1, limits=limits, counted=counted)
     return counted
+
+
+def raw_element_vr(dataset: Dataset, element: RawDataElement) -> str:
+    """The VR pydicom's conversion gives `element`, found as convert_raw_data_element finds it."""
+    dataset.get(SPECIFIC_CHARACTER_SET)  # converted first, as when every element is converted
+    found: dict = {}
+    hooks.raw_element_vr(element, found, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
+    return found["VR"]
 
 
 def too_deep(limits: Limits) -> LimitExceededError:
