@@ -217,8 +217,9 @@ def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted
     return counted
 
 
-def convert_elements(dataset: Dataset) -> None:
-    """Convert the raw elements of one level of `dataset` in place, as `dataset[tag]` would.
+def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None) -> None:
+    """Convert the raw elements of one level of `dataset` (those `only` accepts, when given) in
+    place, as `dataset[tag]` would.
 
     Dataset.__getitem__ looks the element up four times and __setitem__ re-checks it: on a file
     of a few hundred elements that bookkeeping was a quarter of a small read's CPU. Here an
@@ -232,7 +233,7 @@ def convert_elements(dataset: Dataset) -> None:
     character_set = dataset.original_character_set or dataset._character_set
     private_creators: dict[int, str] = {}
     for tag, element in list(elements.items()):
-        if not isinstance(element, RawDataElement):
+        if not isinstance(element, RawDataElement) or only is not None and not only(tag):
             continue
         if element.value is None:
             dataset[tag]  # pydicom reads the deferred value and converts it
@@ -257,16 +258,16 @@ def convert_elements(dataset: Dataset) -> None:
 def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limits: Limits) -> None:
     """Convert the top-level elements `convert_only` accepts; of the rest, only the sequences.
 
-    Exact for what is then read from `dataset`: an element left raw is converted by pydicom itself
-    when something reads it, as dataset[tag] does. The limits judge the whole file as
+    Exact for what is then read from `dataset`: the accepted ones are converted as
+    convert_elements converts every element, and one left raw is converted by pydicom itself
+    when something reads it (dataset[tag]), as pydicom_converted in the tests does. The limits judge the whole file as
     parse_every_element does: the same levels counted (every sequence is parsed into its items,
     whose leaf values stay raw) and the same depth. A bad value in an element nobody asked for is
     never decoded, so it is no error here. (tests/dicom_core/test_reading.py compares the answers,
     the counts and the errors with parse_every_element's on every corpus file.)
     """
     count_structure(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
-    for tag in [tag for tag in dataset.keys() if convert_only(tag)]:
-        dataset[tag]  # pydicom's own conversion
+    convert_elements(dataset, only=convert_only)
 
 
 def count_structure(dataset: Dataset, *, depth: int, limits: Limits, counted: int) -> int:
