@@ -260,7 +260,7 @@ def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limit
 
     Exact for what is then read from `dataset`: the accepted ones are converted as
     convert_elements converts every element, and one left raw is converted by pydicom itself
-    when something reads it (dataset[tag]), as pydicom_converted in the tests does. The limits judge the whole file as
+    when something reads it (dataset[tag]). The limits judge the whole file as
     parse_every_element does: the same levels counted (every sequence is parsed into its items,
     whose leaf values stay raw) and the same depth. A bad value in an element nobody asked for is
     never decoded, so it is no error here. (tests/dicom_core/test_reading.py compares the answers,
