@@ -44,7 +44,8 @@ class Plan:
     render: tuple[tuple[Path, str], ...]  # (file, return_format): ours, floor and Orthanc
     metadata_only: tuple[Path, ...]  # images=false: ours
     concurrent: tuple[Path, ...]  # N clients for a few seconds: ours and Orthanc
-    concurrent_seconds: float
+    concurrent_seconds: float  # per contender, in concurrent_slices turns
+    concurrent_slices: int
     memory: Path  # the file whose request the worker's peak RSS is sampled on
     batch: tuple[Path, ...]  # zipped BATCH_SIZE times in turn: one request against the floor of each file
 
@@ -52,8 +53,8 @@ class Plan:
 XA, CT, MR2, US1 = (BENCH_DATA / name for name in ("xa_96f.dcm", "ct_512.dcm", "MR2_UNCR.dcm", "US1_J2KR.dcm"))
 CT_SMALL, MR_SMALL = CORPUS / "CT_small.dcm", CORPUS / "MR_small.dcm"
 FULL = Plan(5, ((XA, "png"), (XA, "jpeg"), (CT, "png"), (MR2, "png"), (US1, "png")),
-            (XA, CT, MR2, US1), (CT_SMALL, MR_SMALL), 5.0, XA, (CT_SMALL, MR_SMALL))
-SMOKE = Plan(1, ((CT_SMALL, "png"),), (CT_SMALL,), (CT_SMALL,), 1.0, CT_SMALL, (CT_SMALL,))
+            (XA, CT, MR2, US1), (CT_SMALL, MR_SMALL), 6.0, 6, XA, (CT_SMALL, MR_SMALL))
+SMOKE = Plan(1, ((CT_SMALL, "png"),), (CT_SMALL,), (CT_SMALL,), 1.0, 1, CT_SMALL, (CT_SMALL,))
 # The usage guide's request: three fields and the image as PNG.
 GUIDE_FIELDS = {"fields": "PatientName,StudyDate,Modality", "return_format": "png"}
 ALL_METADATA = {"return_format": "png"}
@@ -206,37 +207,51 @@ def warm_workers(service: Service, clients: int) -> None:
     throughput(lambda: job.after(job.run()), clients, 1.0)
 
 
-def throughput_and_cpu(job, clients: int, seconds: float, server_pid: int) -> dict:
-    """throughput(), and the server's CPU (its whole process tree) per request done meanwhile."""
-    before = tree_cpu_seconds(server_pid)
-    result = throughput(job, clients, seconds)
-    used = tree_cpu_seconds(server_pid) - before
-    result["server_cpu_ms_per_request"] = round(used * 1000 / result["requests"], 2) if result["requests"] else None
-    return result
+def interleaved(contenders: dict[str, tuple], clients: int, seconds: float, slices: int) -> dict[str, dict]:
+    """throughput_and_cpu of each (job, server pid) for `seconds` in all, in `slices` turns taken
+    one contender after another, so that the machine's load (shared, it swings within seconds)
+    touches each alike; the turns' figures are summed."""
+    totals: dict[str, dict] = {}
+    for _ in range(slices):
+        for name, (job, server_pid) in contenders.items():
+            before = tree_cpu_seconds(server_pid)
+            turn = throughput(job, clients, seconds / slices)
+            used = tree_cpu_seconds(server_pid) - before
+            total = totals.setdefault(name, {"clients": clients, "requests": 0, "seconds": 0.0, "failed": 0,
+                                             "first_failure": None, "cpu_seconds": 0.0})
+            for key in ("requests", "seconds", "failed"):
+                total[key] += turn[key]
+            total["cpu_seconds"] += used
+            total["first_failure"] = total["first_failure"] or turn["first_failure"]
+    for total in totals.values():
+        total["per_second"] = round(total["requests"] / total["seconds"], 2)
+        cpu = total.pop("cpu_seconds")
+        total["server_cpu_ms_per_request"] = round(cpu * 1000 / total["requests"], 2) if total["requests"] else None
+    return totals
 
 
 def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict]:
-    """Each small file read by `clients` clients: the guide's request (three fields), then all
-    metadata; Orthanc's upload + rendered frame once, against both."""
+    """Each small file read by `clients` clients: the guide's request (three fields) and all
+    metadata; Orthanc's upload + rendered frame, against both; the three in turns (interleaved)."""
     results = []
     for path in plan.concurrent:
-        entry = {"file": path.name}
+        contenders = {}
         for label, fields in (("fields", GUIDE_FIELDS), ("all", ALL_METADATA)):
             mine = ours(service, path, fields, 1)
-            entry[f"ours_{label}"] = throughput_and_cpu(
-                lambda: mine.after(mine.run()), clients, plan.concurrent_seconds, service.process.pid
-            )
+            contenders[f"ours_{label}"] = (lambda mine=mine: mine.after(mine.run()), service.process.pid)
         if server is not None:
             data = path.read_bytes()
             # Stored once, untimed: concurrent uploads of one instance race in Orthanc's storage folders
             # (HTTP 500 "Error while accessing the filesystem"), most often before it is stored.
             orthanc.upload(server.port, data)
 
-            def orthanc_job() -> None:
+            def orthanc_job(data=data) -> None:
                 _, replies = orthanc.upload_and_render(server.port, data, 1, "png", 1)
                 orthanc.check_rendered(replies, 1, "png")
 
-            entry["orthanc"] = throughput_and_cpu(orthanc_job, clients, plan.concurrent_seconds, server.process.pid)
+            contenders["orthanc"] = (orthanc_job, server.process.pid)
+        entry = {"file": path.name, **interleaved(contenders, clients, plan.concurrent_seconds, plan.concurrent_slices)}
+        if server is not None:
             for label in ("fields", "all"):
                 entry[f"ours_{label}_over_orthanc"] = round(entry[f"ours_{label}"]["per_second"] / entry["orthanc"]["per_second"], 2)
         results.append(entry)
@@ -250,13 +265,13 @@ def cheapest_requests(plan: Plan, service: Service, server, clients: int) -> dic
     def healthz() -> None:
         check_status(request(service.port, "GET", "/healthz"), 200, "healthz")
 
-    entry = {"ours": throughput_and_cpu(healthz, clients, plan.concurrent_seconds, service.process.pid)}
+    contenders = {"ours": (healthz, service.process.pid)}
     if server is not None:
         def system() -> None:
             check_status(request(server.port, "GET", "/system"), 200, "Orthanc /system")
 
-        entry["orthanc"] = throughput_and_cpu(system, clients, plan.concurrent_seconds, server.process.pid)
-    return entry
+        contenders["orthanc"] = (system, server.process.pid)
+    return interleaved(contenders, clients, plan.concurrent_seconds, plan.concurrent_slices)
 
 
 def memory(plan: Plan, service: Service, image_format: str) -> dict:
