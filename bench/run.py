@@ -208,7 +208,8 @@ def warm_workers(service: Service, clients: int) -> None:
 
 
 def interleaved(contenders: dict[str, tuple], clients: int, seconds: float, slices: int) -> dict[str, dict]:
-    """throughput_and_cpu of each (job, server pid) for `seconds` in all, in `slices` turns taken
+    """throughput() of each (job, server pid), with the server's CPU (its whole process tree) per
+    request, for `seconds` in all, in `slices` turns taken
     one contender after another, so that the machine's load (shared, it swings within seconds)
     touches each alike; the turns' figures are summed."""
     totals: dict[str, dict] = {}
