@@ -209,9 +209,9 @@ def warm_workers(service: Service, clients: int) -> None:
 
 def interleaved(contenders: dict[str, tuple], clients: int, seconds: float, slices: int) -> dict[str, dict]:
     """throughput() of each (job, server pid), with the server's CPU (its whole process tree) per
-    request, for `seconds` in all, in `slices` turns taken
-    one contender after another, so that the machine's load (shared, it swings within seconds)
-    touches each alike; the turns' figures are summed."""
+    request, for `seconds` in all, in `slices` turns taken one contender after another, so that
+    the machine's load (shared, it swings within seconds) touches each alike; the turns' figures
+    are summed."""
     totals: dict[str, dict] = {}
     for _ in range(slices):
         for name, (job, server_pid) in contenders.items():
