@@ -228,6 +228,24 @@ CHARSET_AND_PRIVATE = (
 )
 
 
+def charset_private_and_sequence_file(implicit: bool) -> bytes:
+    charset, text, private = CHARSET_AND_PRIVATE
+    dataset = pydicom.Dataset()
+    dataset.SpecificCharacterSet = charset
+    for keyword, value in text.items():
+        setattr(dataset, keyword, value)
+    for (group, element), (vr, value) in private.items():
+        dataset.add_new((group, element), vr, value)
+    dataset.ReferencedImageSequence = [pydicom.Dataset()]  # a defined length: a raw element until converted
+    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
+    dataset.ReferencedImageSequence[0].ReferencedSOPSequence = [pydicom.Dataset(), pydicom.Dataset()]
+    dataset.LUTDescriptor = [256, 0, 8]  # 'US or SS': pydicom corrects the VR from the dataset
+    dataset.PixelRepresentation = 0
+    buffer = BytesIO()
+    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("name", CORPUS_DICOM)
 def test_elements_are_converted_as_pydicom_converts_them(name):
     data = corpus_bytes(name)
@@ -236,20 +254,7 @@ def test_elements_are_converted_as_pydicom_converts_them(name):
 
 @pytest.mark.parametrize("implicit", [True, False])
 def test_character_set_and_private_creators_are_those_pydicom_gives(implicit):
-    charset, text, private = CHARSET_AND_PRIVATE
-    dataset = pydicom.Dataset()
-    dataset.SpecificCharacterSet = charset
-    for keyword, value in text.items():
-        setattr(dataset, keyword, value)
-    for (group, element), (vr, value) in private.items():
-        dataset.add_new((group, element), vr, value)
-    dataset.ReferencedImageSequence = [pydicom.Dataset()]
-    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
-    dataset.LUTDescriptor = [256, 0, 8]  # 'US or SS': pydicom corrects the VR from the dataset
-    dataset.PixelRepresentation = 0
-    buffer = BytesIO()
-    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
-    data = buffer.getvalue()
+    data = charset_private_and_sequence_file(implicit)
     ours = read_dataset(data, LIMITS)
     assert_same_elements(ours, pydicom_converted(data))
     assert str(ours.PatientName) == "Ünïcode^名前" and ours[0x0029, 0x1008].private_creator == "SIEMENS CSA HEADER"
@@ -278,24 +283,6 @@ def test_count_tag_on_corpus_files():
 # --- parse_structure: read_dataset(convert_only=...) converts what is asked and judges the whole file
 
 NOTHING = frozenset().__contains__  # convert_only that converts no leaf element
-
-
-def charset_private_and_sequence_file(implicit: bool) -> bytes:
-    charset, text, private = CHARSET_AND_PRIVATE
-    dataset = pydicom.Dataset()
-    dataset.SpecificCharacterSet = charset
-    for keyword, value in text.items():
-        setattr(dataset, keyword, value)
-    for (group, element), (vr, value) in private.items():
-        dataset.add_new((group, element), vr, value)
-    dataset.ReferencedImageSequence = [pydicom.Dataset()]  # a defined length: a raw element until converted
-    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
-    dataset.ReferencedImageSequence[0].ReferencedSOPSequence = [pydicom.Dataset(), pydicom.Dataset()]
-    dataset.LUTDescriptor = [256, 0, 8]
-    dataset.PixelRepresentation = 0
-    buffer = BytesIO()
-    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
-    return buffer.getvalue()
 
 
 STRUCTURE_CASES = [*CORPUS_DICOM, "charset-implicit", "charset-explicit"]
