@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """The CPU of each piece of a read request, in-process (CPU clock, best of 3 runs of N calls):
 the API-key lookup (and the ORM lookup it replaced), Django's multipart parsing of the upload,
-the quota statement, the JSON encoding of the answer, the read itself (the guide's fields, all
-metadata), and the whole request through the WSGI application (no gunicorn, no sockets).
+the quota statement, the JSON encoding of the metadata, the read and its answer with the images
+made (the guide's fields, all metadata), and the whole request through the WSGI application (no gunicorn, no sockets).
 
     .venv/bin/python bench/pieces.py [--calls N] [FILE ...]   # default ../shared/corpus/{CT,MR}_small.dcm
 
@@ -43,6 +43,7 @@ def pieces(path: Path, key: str, profile) -> dict:
     from config.wsgi import application
     from developers.authentication import usable_api_key
     from developers.models import DeveloperAPIKey
+    from dicom_api.answer import read_answer_chunks
     from dicom_api.streaming import json_chunks
     from dicom_core.limits import Limits
     from dicom_core.read import ReadOptions, read_file
@@ -51,7 +52,7 @@ def pieces(path: Path, key: str, profile) -> dict:
     data = path.read_bytes()
     body, content_type = multipart({"fields": ",".join(GUIDE_FIELDS), "return_format": "png"}, {"file": (path.name, data)})
     guide, everything = ReadOptions(fields=GUIDE_FIELDS, isolated=False), ReadOptions(isolated=False)
-    answer = read_file(data, guide, Limits())
+    answer = read_file(data, ReadOptions(fields=GUIDE_FIELDS, images=False), Limits()).metadata
 
     def orm_key_lookup() -> None:
         api_key = DeveloperAPIKey.objects.get_from_key(key)
@@ -81,9 +82,9 @@ def pieces(path: Path, key: str, profile) -> dict:
         "API key lookup through the ORM (before)": orm_key_lookup,
         "multipart parsing of the upload (Django's)": parse_upload,
         "quota statement": lambda: usage_consume(profile=profile, endpoint="/api/dicom/read/file/"),
-        "JSON encoding of the guide's answer": lambda: b"".join(json_chunks(answer)),
-        "read_file, the guide's fields": lambda: read_file(data, guide, Limits()),
-        "read_file, all metadata": lambda: read_file(data, everything, Limits()),
+        "JSON encoding of the guide's metadata": lambda: b"".join(json_chunks(answer)),
+        "read and answer (images made), the guide's fields": lambda: b"".join(read_answer_chunks(read_file(data, guide, Limits()))),
+        "read and answer (images made), all metadata": lambda: b"".join(read_answer_chunks(read_file(data, everything, Limits()))),
         "the whole request (WSGI, the guide's fields)": whole_request,
     }
 

@@ -9,7 +9,8 @@ METADATA_ONLY_MS = 20  # images=false: ours under
 # (three fields) and all metadata
 THROUGHPUT_VS_ORTHANC = {"fields": 1.0, "all": 0.8}
 BATCH_VS_FLOOR = 1.3  # a zip of small files in one request: ours / the floor of its files at most
-PEAK_RSS_MB = 400  # a worker and its render processes, answering the memory file
+PEAK_RSS_MB = 250  # a worker and its render processes, answering the memory file (and its 400-frame copy)
+LONG_OVER_SHORT_RSS = 1.10  # peak RSS answering the 400-frame copy / answering the file itself
 
 
 def target(name: str, value: float | None, met: bool | None, limit: str, why_na: str = "") -> dict:
@@ -46,8 +47,10 @@ def targets(results: dict) -> list[dict]:
             ratio = entry.get(f"ours_{label}_over_orthanc")
             judged.append(target(f"{entry['file']} {label} x{entry[f'ours_{label}']['clients']}: ours/Orthanc req/s", ratio,
                                  None if ratio is None else ratio >= least, f">= {least:g}x", "Orthanc skipped"))
-    judged.append(at_most(f"worker peak RSS ({results['memory']['file']})", results["memory"]["peak_rss_mb"],
-                          PEAK_RSS_MB, " MB"))
+    for memory in (results["memory"], results["memory_long"]):
+        judged.append(at_most(f"worker peak RSS ({memory['file']}, {memory['format']})", memory["peak_rss_mb"], PEAK_RSS_MB, " MB"))
+    judged.append(at_most(f"peak RSS {results['memory_long']['frames']} frames / {results['memory']['frames']}",
+                          results["memory_long"]["peak_rss_mb"] / results["memory"]["peak_rss_mb"], LONG_OVER_SHORT_RSS, "x"))
     return judged
 
 
@@ -106,7 +109,7 @@ def print_report(results: dict) -> None:
     print("  (CPU: the server's whole process tree per request; cheapest request: ours GET /healthz, "
           "Orthanc GET /system)")
     print()
-    for memory in (results["memory"], results["memory_jpeg"]):
+    for memory in (results["memory"], results["memory_jpeg"], results["memory_long"]):
         print(f"worker peak RSS answering {memory['file']} as {memory['format']} ({memory['answer_bytes'] / 2**20:.1f} MB answer): "
               f"{memory['peak_rss_mb']} MB (per worker tree, sampled: {memory['per_worker_peak_mb']}; "
               f"before: {memory['per_worker_before_mb']}; VmHWM sums: {memory['per_worker_vmhwm_mb']})")

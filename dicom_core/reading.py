@@ -22,7 +22,6 @@ from pydicom.valuerep import AMBIGUOUS_VR, VR
 
 from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.logging_safety import silence_pydicom_logging
 
 PREAMBLE_LENGTH = 128
 MAGIC = b"DICM"
@@ -43,9 +42,8 @@ _ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
 COUNT_WINDOW_BYTES = 1 << 20  # bytes compared at once by count_tag (even: alignments stay the same)
 _BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
+_PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 SPECIFIC_CHARACTER_SET = 0x00080005  # converted by pydicom itself, before the elements it decodes
-
-silence_pydicom_logging()
 
 
 def is_zip(data: bytes) -> bool:
@@ -64,6 +62,7 @@ def read_dataset(
     max_inflated_bytes).
     """
     source = as_dicom_file(data)
+    check_file_meta(source)
     check_item_count(dataset_bytes(source, limits), item_tags(source), limits)
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
@@ -92,6 +91,30 @@ def as_dicom_file(data: bytes) -> bytes:
     if starts_with_plausible_element(data):  # no preamble, maybe no file meta (as DCMTK reads)
         return data
     raise NotDicomError("The file is neither DICOM nor a zip: no 'DICM' marker and no DICOM data element at its start.")
+
+
+def check_file_meta(source: bytes) -> None:
+    """After 'DICM' comes the file meta group: elements of group 0002, explicit VR little endian,
+    each with a known VR and a length within the file. Else pydicom would read whatever follows
+    as a dataset of junk elements."""
+    if source[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] != MAGIC:
+        return
+    offset, elements = PREAMBLE_LENGTH + 4, 0
+    while offset + 8 <= len(source) and source[offset : offset + 2] == b"\x02\x00":
+        vr = source[offset + 4 : offset + 6]
+        if vr in _LONG_LENGTH_VRS:
+            header, (length,) = 12, struct.unpack("<L", source[offset + 8 : offset + 12].ljust(4, b"\0"))
+        else:
+            header, (length,) = 8, struct.unpack("<H", source[offset + 6 : offset + 8])
+        if vr not in _VRS or offset + header + length > len(source):
+            break
+        offset, elements = offset + header + length, elements + 1
+    else:
+        if elements:
+            return
+    raise MalformedInputError(
+        "The file meta information after 'DICM' does not parse as group 0002 (explicit VR little endian)."
+    )
 
 
 def starts_with_plausible_element(data: bytes) -> bool:
@@ -238,6 +261,7 @@ def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None
         if element.value is None:
             dataset[tag]  # pydicom reads the deferred value and converts it
             continue
+        check_within_file(element)
         converted = convert_raw_data_element(element, encoding=character_set, ds=dataset)
         if converted.VR == VR.SQ:
             dataset[tag] = converted  # wraps the items, passes the pixel representation down
@@ -275,13 +299,16 @@ def count_structure(dataset: Dataset, *, depth: int, limits: Limits, counted: in
     their items as raw elements). A raw element is a sequence when convert_raw_data_element
     would make it one: its VR is then decided by the "raw_element_vr" hook alone (the value
     conversion keeps an SQ an SQ), which keeps an explicit VR other than UN as it is, so only
-    implicit-VR and UN elements are asked of it."""
+    implicit-VR and UN elements are asked of it. Every raw element is checked to lie within the
+    file, as convert_elements checks it."""
     counted += len(dataset)
     if counted > limits.max_data_elements:
         raise LimitExceededError(
             f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
         )
     for tag, element in list(dataset._dict.items()):
+        if isinstance(element, RawDataElement) and element.value is not None:
+            check_within_file(element)  # as convert_elements checks every element
         vr = element.VR
         if vr is None or vr == VR.UN and isinstance(element, RawDataElement):
             vr = raw_element_vr(dataset, element)
@@ -300,6 +327,17 @@ def raw_element_vr(dataset: Dataset, element: RawDataElement) -> str:
     found: dict = {}
     hooks.raw_element_vr(element, found, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
     return found["VR"]
+
+
+def check_within_file(element: RawDataElement) -> None:
+    """An element that declares more bytes than the file holds runs past its end: the file is
+    cut short or its length is corrupt. (Truncated pixel data is read as it is: the metadata is
+    still worth returning, and rendering says the pixel data is truncated.)"""
+    if element.length != UNDEFINED_LENGTH and len(element.value) < element.length and element.tag not in _PIXEL_DATA_TAGS:
+        raise MalformedInputError(
+            f"Element {element.tag} declares {element.length} bytes but the file ends "
+            f"{len(element.value)} bytes into it."
+        )
 
 
 def too_deep(limits: Limits) -> LimitExceededError:
