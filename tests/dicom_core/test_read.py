@@ -14,7 +14,7 @@ from dicom_core.limits import Limits
 from dicom_core.logging_safety import silence_pydicom_logging
 from dicom_core.options import ReadOptions
 from dicom_core.read import elements_to_convert, metadata
-from dicom_core.reading import SPECIFIC_CHARACTER_SET, as_dicom_file, read_dataset
+from dicom_core.reading import SPECIFIC_CHARACTER_SET, read_dataset
 from dicom_core.render import RenderOptions, executor_for, render
 from dicom_core.render.reads import is_read_by_rendering
 from tests.dicom_core.dicom_builders import CORPUS, corpus_bytes, explicit_le_file, huge_rle_frames, read_answer, tag, zip_of
@@ -178,6 +178,8 @@ CORPUS_FILES = sorted(path.name for path in CORPUS.glob("*.dcm") if path.name !=
 CORPUS_FILES_AND_ZIP = [*CORPUS_FILES, "study_77654033.zip"]
 FEW_FIELDS_OPTIONS = {
     "guide, png": ReadOptions(fields=GUIDE_FIELDS, isolated=False),
+    # the dataset with its elements left raw is sent to the render processes
+    "guide, jpeg, render processes": ReadOptions(fields=GUIDE_FIELDS, render=RenderOptions(image_format="jpeg")),
     "more, gif, dicom-json": ReadOptions(
         fields=MORE_FIELDS, metadata="dicom-json", render=RenderOptions(image_format="gif", animate=True), isolated=False
     ),
@@ -217,7 +219,7 @@ def rendered_with(name: str, options: ReadOptions):
     dataset = read_dataset(data, LIMITS, stop_before_pixels=not options.images, convert_only=elements_to_convert(options))
     metadata(dataset, options, {})
     if options.images:
-        list(render(dataset, as_dicom_file(data), options.render, LIMITS, executor_for(dataset, isolated=False)))
+        list(render(dataset, options.render, LIMITS, executor_for(dataset, isolated=False)))
     return dataset
 
 
