@@ -7,6 +7,8 @@ from common.views import healthz
 from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
 from usage.views import ActivitySummaryApi
+from jobs.views import ReadJobApi, ReadJobArchiveApi, ReadJobListCreateApi, ReadJobResultsApi
+from developers.views import WebhookSecretRotateApi
 
 urlpatterns = [
     # Accounts (no credential, or a Bearer token)
@@ -26,6 +28,12 @@ urlpatterns = [
     # DICOM operations (API key, metered)
     path("api/dicom/read/file/", DicomReadApi.as_view(), name="dicom-read"),
     path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
+    # Jobs: reads of whole studies and long cines, asynchronously (API key)
+    path("api/dicom/read/jobs/", ReadJobListCreateApi.as_view(), name="read-jobs"),
+    path("api/dicom/read/jobs/<uuid:job_id>/", ReadJobApi.as_view(), name="read-job"),
+    path("api/dicom/read/jobs/<uuid:job_id>/results/", ReadJobResultsApi.as_view(), name="read-job-results"),
+    path("api/dicom/read/jobs/<uuid:job_id>/archive/", ReadJobArchiveApi.as_view(), name="read-job-archive"),
+    path("api/developer/profiles/webhook-secret/", WebhookSecretRotateApi.as_view(), name="webhook-secret"),
     # Docs, health, admin
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
