@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, TokenObtainApi, TokenRefreshApi
 from common.views import healthz
 from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
+from dicom_api.dicom_out_views import DicomAnonymizeApi, DicomTranscodeApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
 from usage.views import ActivitySummaryApi
 
@@ -26,6 +27,8 @@ urlpatterns = [
     # DICOM operations (API key, metered)
     path("api/dicom/read/file/", DicomReadApi.as_view(), name="dicom-read"),
     path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
+    path("api/dicom/anonymize/", DicomAnonymizeApi.as_view(), name="dicom-anonymize"),
+    path("api/dicom/transcode/", DicomTranscodeApi.as_view(), name="dicom-transcode"),
     # Docs, health, admin
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -10,6 +10,8 @@ class DeveloperProfile(models.Model):
     # Per-developer monthly quotas set by an administrator; empty means the settings' default.
     read_file_quota = models.PositiveIntegerField(null=True, blank=True)
     generate_quota = models.PositiveIntegerField(null=True, blank=True)
+    anonymize_quota = models.PositiveIntegerField(null=True, blank=True)
+    transcode_quota = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from pydicom.dataset import Dataset
 
-from dicom_core.anonymize import anonymize
+from dicom_core.deidentify import DeidentifyOptions, deidentify
 from dicom_core.archive import SkippedMember, iter_zip_members
 from dicom_core.dicom_json import dicom_json
 from dicom_core.errors import InvalidOptionError, MalformedInputError, NotDicomError
@@ -31,6 +31,9 @@ from dicom_core.render import (
 )
 
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
+# `anonymize=true` de-identifies the metadata returned; the images are shown as they are, so
+# burned-in annotation is no reason to refuse (that is /api/dicom/anonymize/'s business).
+METADATA_DEIDENTIFICATION = DeidentifyOptions(allow_burned_in=True)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,6 @@ def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[st
 
 
 def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> dict:
-    # Render first: the renderer must see the dataset as it was, not anonymized.
     rendered = render(dataset, data, options, limits) if options.images else None
     result = metadata(dataset, options, uid_map)
     if rendered is None:
@@ -77,9 +79,9 @@ def describe(dataset: Dataset, data: bytes, options: ReadOptions, limits: Limits
 
 
 def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) -> dict:
-    """The dataset's metadata as asked; anonymizing changes `dataset` in place."""
+    """The dataset's metadata as asked (anonymized on a copy: `dataset` is left as it was)."""
     if options.anonymize:
-        anonymize(dataset, uid_map)
+        dataset = deidentify(dataset, METADATA_DEIDENTIFICATION, uid_map)
     fields = list(options.fields) if options.fields is not None else None
     if options.metadata == "dicom-json":
         return dicom_json(dataset, fields)
