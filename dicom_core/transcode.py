@@ -141,8 +141,11 @@ def decoded_frames(ds: Dataset) -> tuple[list[np.ndarray], str]:
         except UndecodableFrameError as exc:
             raise MalformedInputError(f"The pixel data cannot be decoded: {exc}") from None
         frames.append(frame.astype(frame.dtype.newbyteorder("="), copy=False))  # a big-endian file's too
-    if photometric == "YBR_FULL_422":  # the decoders give every chroma sample, no longer subsampled
-        photometric = "YBR_FULL"
+    if photometric == "YBR_FULL_422":
+        # The decoders give every chroma sample, no longer subsampled: YBR_FULL, which several
+        # IODs (ultrasound) do not allow, where RGB is allowed everywhere.
+        frames = [convert_color_space(frame, "YBR_FULL", "RGB") for frame in frames]
+        photometric = "RGB"
     return frames, photometric
 
 
@@ -174,6 +177,9 @@ def encode(ds: Dataset, frames: list[np.ndarray], options: TranscodeOptions) -> 
         ds.compress(JPEGLSNearLossless, encoding_plugin="pyjpegls", jls_error=max(1, round((100 - options.quality) / 10)))
     else:
         encoded = [encode_frame(frame, ds, options) for frame in frames]
+        if name.startswith("jpeg2000") and ds.PhotometricInterpretation == "RGB":
+            # encoded with the component transform (PS3.5 8.2.4): reversible when lossless
+            ds.PhotometricInterpretation = "YBR_RCT" if name == "jpeg2000-lossless" else "YBR_ICT"
         ds.PixelData = encapsulate(encoded)
         ds["PixelData"].VR = "OB"
         ds["PixelData"].is_undefined_length = True
@@ -200,7 +206,7 @@ def encode_frame(frame: np.ndarray, ds: Dataset, options: TranscodeOptions) -> b
             codecformat="J2K",  # the bare codestream, as PS3.5 A.4.4 asks
             bitspersample=bits_stored,
             reversible=lossless,
-            mct=False,  # keep the components as the Photometric Interpretation says
+            mct=ds.PhotometricInterpretation == "RGB",  # the component transform; said by YBR_RCT/YBR_ICT
         )
     )
 
