@@ -17,6 +17,8 @@ from tests.conftest import CORPUS, api_key_header
 pytestmark = pytest.mark.django_db
 ANONYMIZE = "/api/dicom/anonymize/"
 STANDARD_UID_ROOT = "1.2.840.10008."  # SOP classes, transfer syntaxes: they identify no one
+# UIDs of a product version or a coding scheme, which the table keeps (they identify no one)
+NON_INSTANCE_UIDS = {"CreatorVersionUID", "CodingSchemeUID"}
 
 
 def read_quietly(data: bytes) -> Dataset:
@@ -53,8 +55,10 @@ def anonymized_members(developer, members: dict[str, bytes], **fields) -> dict[s
 def identifiers(ds: Dataset) -> set[str]:
     """The patient's name, ID and birth date, and every instance UID, at any depth."""
     found = {str(ds.get(keyword, "")) for keyword in ("PatientName", "PatientID", "PatientBirthDate")}
-    found |= {str(elem.value) for elem in all_elements(ds) if elem.VR == "UI" and elem.VM == 1}
-    return {value for value in found if len(value) >= 4 and not value.startswith(STANDARD_UID_ROOT)}
+    found |= {str(elem.value) for elem in all_elements(ds) if elem.VR == "UI" and elem.VM == 1 and elem.keyword not in NON_INSTANCE_UIDS}
+    # DCMTK writes its implementation class UID as the Instance Creator UID too: the file meta keeps it
+    software = str(ds.file_meta.get("ImplementationClassUID", "")) if hasattr(ds, "file_meta") else ""
+    return {value for value in found if len(value) >= 4 and not value.startswith(STANDARD_UID_ROOT) and value != software}
 
 
 def appears_whole(value: str, data: bytes) -> bool:
