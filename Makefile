@@ -29,6 +29,7 @@ superuser: migrate
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/transcode.py
 
 bench-smoke: install
 	$(PY) bench/run.py --smoke
