@@ -70,7 +70,10 @@ def json_exception_handler(exc, context):
         return error_response("The request body is nested too deeply.", status.HTTP_400_BAD_REQUEST)
 
     if isinstance(exc, exceptions.ValidationError):
-        return error_response(_first_message(exc.detail), status.HTTP_400_BAD_REQUEST, fields=exc.detail)
+        extra = {"fields": exc.detail}
+        if isinstance(exc.detail, dict) and exc.detail and next(iter(exc.detail)) not in ("non_field_errors", "detail"):
+            extra["field"] = next(iter(exc.detail))  # the first field at fault, as the core's errors name it
+        return error_response(_first_message(exc.detail), status.HTTP_400_BAD_REQUEST, **extra)
 
     if isinstance(exc, exceptions.APIException):
         headers = {}

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.schema import ERROR_RESPONSES
+from dicom_api.serializers import BooleanOption
 from dicom_core.dictionary import DICOM_VERSION, all_keyword_details, all_keyword_types, all_keywords, filter_keywords
-from dicom_core.options import parse_bool
 
 KEYWORD_FILTERS = ["contains", "startswith", "endswith", "regex", "icontains", "istartswith", "iendswith", "iregex"]
 
@@ -43,6 +43,10 @@ class AllowedFieldsApi(APIView):
         return Response({"allowedFields": filter_keywords(all_keywords(), **filters), "dicomVersion": DICOM_VERSION})
 
 
+class DetailQuery(serializers.Serializer):
+    detail = BooleanOption(required=False, default=False)
+
+
 class RequiredFieldTypeApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -59,6 +63,8 @@ class RequiredFieldTypeApi(APIView):
         ],
     )
     def get(self, request):
-        detail = parse_bool("detail", request.query_params.get("detail"), False)
+        query = DetailQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        detail = query.validated_data["detail"]
         types = all_keyword_details() if detail else all_keyword_types()
         return Response({"requiredFieldTypes": types, "dicomVersion": DICOM_VERSION})

@@ -1,28 +1,80 @@
-"""The request shapes of the DICOM endpoints: parsed from form fields (or query parameters for
-the read options) into dicom_core's option objects, and described for the OpenAPI schema."""
+"""The request shapes of the DICOM endpoints: each read option parsed and validated once, here,
+into dicom_core's typed options; the same serializer is the OpenAPI schema."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
-from dicom_core import options as parse
+from dicom_core.errors import InvalidOptionError
 from dicom_core.metadata import parse_fields, validate_fields
-from dicom_core.read import ReadOptions
+from dicom_core.options import METADATA_MODES, ReadOptions, parse_frames
 from dicom_core.render import RenderOptions
+from dicom_core.render.options import MAX_SIZE_RANGE, MIN_WINDOW_WIDTH, QUALITY_RANGE
+
+# The core's names for its options (RenderOptions / ReadOptions attributes) -> the request field.
+READ_FIELD_OF_OPTION = {"image_format": "return_format", "window": "window_width"}
+RETURN_FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "gif": "gif"}
+
+
+def request_field(exc: InvalidOptionError) -> InvalidOptionError:
+    """The core's error, its field renamed to the request field that carries that option."""
+    return InvalidOptionError(exc.message, field=READ_FIELD_OF_OPTION.get(exc.field, exc.field))
+
+
+class FormatField(serializers.ChoiceField):
+    """png, jpeg (or jpg), gif, case-insensitive."""
+
+    def __init__(self, **kwargs):
+        super().__init__(list(RETURN_FORMATS), **kwargs)
+
+    def to_internal_value(self, data):
+        return RETURN_FORMATS[super().to_internal_value(str(data).strip().lower())]
+
+
+class KeywordsField(serializers.CharField):
+    """Comma-separated DICOM keywords -> a tuple without repeats, each one a known keyword."""
+
+    def to_internal_value(self, data):
+        try:
+            return tuple(validate_fields(parse_fields(super().to_internal_value(data)) or []))
+        except InvalidOptionError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+
+class FramesField(serializers.CharField):
+    """`1,3,5-9` (1-based, as DICOMweb) -> the 0-based indexes, in the order asked."""
+
+    def to_internal_value(self, data):
+        try:
+            return parse_frames(super().to_internal_value(data))
+        except InvalidOptionError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+
+class BooleanOption(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false (also 1/0, yes/no); got '{input}'."}
+
+    def to_internal_value(self, data):
+        text = str(data)  # quoted in the error: cut short, a message stays one sentence
+        return super().to_internal_value(data if len(text) <= 40 else text[:40] + "...")
 
 
 class ReadRequestSerializer(serializers.Serializer):
-    """The multipart body of a read (documentation only: read_options_from_request parses it).
+    """The multipart body of a read; `read_options()` gives dicom_core's ReadOptions.
 
     Every option but `file` may also be sent as a query parameter of the same name (the form
-    field wins when both are sent). Each bad value answers 400 with `field` naming it.
+    field wins when both are sent). An option sent blank counts as not sent. Each bad value
+    answers 400 with `field` naming it.
     """
 
-    file = serializers.FileField(help_text="A DICOM file (with or without preamble or file meta) or a .zip of them; the content decides.")
-    fields = serializers.CharField(required=False, help_text="Comma-separated keywords to return, e.g. `PatientName,StudyDate,Modality`. An unknown keyword is a 400.")
-    return_format = serializers.ChoiceField(["png", "jpeg", "jpg", "gif"], required=False, default="png", help_text="Image format, case-insensitive, e.g. `jpeg`.")
-    images = serializers.BooleanField(required=False, default=True, help_text="`false`: metadata only; the pixel data is not even read (no `ImageFormat`, `Rendering`, `Images`). Accepts true/false, 1/0, yes/no.")
-    frames = serializers.CharField(
+    file = serializers.FileField(
+        error_messages={"required": "Send the file as the multipart form field `file`."},
+        help_text="A DICOM file (with or without preamble or file meta) or a .zip of them; the content decides.",
+    )
+    fields = KeywordsField(required=False, help_text="Comma-separated keywords to return, e.g. `PatientName,StudyDate,Modality`. An unknown keyword is a 400.")
+    return_format = FormatField(required=False, default="png", help_text="Image format, case-insensitive, e.g. `jpeg`.")
+    images = BooleanOption(required=False, default=True, help_text="`false`: metadata only; the pixel data is not even read (no `ImageFormat`, `Rendering`, `Images`). Accepts true/false, 1/0, yes/no.")
+    frames = FramesField(
         required=False,
         help_text="1-based frames (as in DICOMweb), lists and ranges, e.g. `1,3,5-9`. Images come back in this order; "
         "a frame the file does not have is a 400 naming it (in a zip, every member must have it). Default: every frame.",
@@ -30,19 +82,20 @@ class ReadRequestSerializer(serializers.Serializer):
     window_center = serializers.FloatField(required=False, help_text="VOI window center, e.g. `40`; sent with window_width. Overrides the file's VOI (linear function of PS3.3 C.11.2.1.2).")
     window_width = serializers.FloatField(
         required=False,
-        help_text="VOI window width, at least 1, e.g. `400`; sent with window_center. A grayscale window: color images "
+        help_text=f"VOI window width, at least {MIN_WINDOW_WIDTH:g} as DICOM requires of the linear function (PS3.3 C.11.2.1.2.1), e.g. `400`; "
+        "sent with window_center. A grayscale window: color images "
         "(RGB, YBR, palette) are shown as they are and their `Rendering` says `\"voi_source\": \"none\"`.",
     )
-    max_size = serializers.IntegerField(required=False, min_value=1, max_value=10_000, help_text="Longest edge in pixels (1-10000), e.g. `256`: aspect kept, downscaled with LANCZOS, never upscaled.")
-    quality = serializers.IntegerField(required=False, min_value=1, max_value=100, default=90, help_text="JPEG quality 1-100, e.g. `80` (ignored for PNG and GIF). Not sent: 90, and an 8-bit grayscale JPEG Baseline frame that rendering would not change is sent as stored, not re-encoded.")
-    animate = serializers.BooleanField(
+    max_size = serializers.IntegerField(required=False, min_value=MAX_SIZE_RANGE[0], max_value=MAX_SIZE_RANGE[1], help_text="Longest edge in pixels (1-10000), e.g. `256`: aspect kept, downscaled with LANCZOS, never upscaled.")
+    quality = serializers.IntegerField(required=False, min_value=QUALITY_RANGE[0], max_value=QUALITY_RANGE[1], help_text="JPEG quality 1-100, e.g. `80` (ignored for PNG and GIF). Not sent: 90, and an 8-bit grayscale JPEG Baseline frame that rendering would not change is sent as stored, not re-encoded.")
+    animate = BooleanOption(
         required=False,
         default=False,
         help_text="`true` with `return_format=gif`: `Images` holds one animated GIF of all (or the selected) frames, each shown for "
         "its Frame Time Vector increment, else Frame Time, else 1000 / Cine Rate ms; 100 ms a frame when the file gives none.",
     )
     metadata = serializers.ChoiceField(
-        ["flat", "dicom-json"],
+        METADATA_MODES,
         required=False,
         default="flat",
         help_text="`flat`: the guide's keyword -> string form. `dicom-json`: the DICOM JSON model of PS3.18 Annex F, its "
@@ -50,7 +103,7 @@ class ReadRequestSerializer(serializers.Serializer):
         "(and `name` in a zip); binary values inline (base64) up to 1024 bytes, larger ones (Pixel Data) as `{\"vr\"}` only; "
         "no file meta group. `fields` keeps the attributes named that the file has.",
     )
-    anonymize = serializers.BooleanField(
+    anonymize = BooleanOption(
         required=False,
         default=False,
         help_text="`true`: the PS3.15 Basic Application Level Confidentiality Profile is applied to the metadata returned: "
@@ -59,6 +112,48 @@ class ReadRequestSerializer(serializers.Serializer):
         "PatientIdentityRemoved `YES` and DeidentificationMethod set. The images are NOT de-identified: "
         "they are rendered from the original pixels, so burned-in annotations are not removed.",
     )
+
+    @classmethod
+    def from_request(cls, request) -> "ReadRequestSerializer":
+        """Validated from the form fields, else the query parameters; a blank value is not sent."""
+        sent = {}
+        for source in (request.query_params, request.data):  # the form wins: it is read last
+            sent.update({name: value for name, value in source.items() if name in cls._declared_fields and str(value).strip()})
+        if "file" in request.FILES:
+            sent["file"] = request.FILES["file"]
+        serializer = cls(data=sent)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def validate(self, data: dict) -> dict:
+        if ("window_center" in data) != ("window_width" in data):
+            missing = "window_width" if "window_center" in data else "window_center"
+            raise serializers.ValidationError({missing: "window_center and window_width must be sent together."})
+        return data
+
+    def read_options(self) -> ReadOptions:
+        """The validated request as the core's options; InvalidOptionError naming the request field."""
+        data = self.validated_data
+        window = (data["window_center"], data["window_width"]) if "window_center" in data else None
+        try:
+            render = RenderOptions(
+                image_format=data["return_format"],
+                frames=data.get("frames"),
+                window=window,
+                max_size=data.get("max_size"),
+                quality=data.get("quality"),  # not sent: None, which may send stored JPEG frames as they are
+                animate=data["animate"],
+                png_compress_level=settings.PNG_COMPRESS_LEVEL,
+            )
+            return ReadOptions(
+                fields=data.get("fields") or None,
+                images=data["images"],
+                metadata=data["metadata"],
+                anonymize=data["anonymize"],
+                render=render,
+            )
+        except InvalidOptionError as exc:
+            raise request_field(exc) from None
 
     RESPONSE_DESCRIPTION = (
         "One file: its metadata, then `ImageFormat`, `Rendering` and `Images` (base64, one per frame in the order asked, "
@@ -128,39 +223,6 @@ class ReadRequestSerializer(serializers.Serializer):
             media_type="multipart/form-data",  # examples are matched to the body's media type
         ),
     ]
-
-
-def _option(request, name: str) -> str | None:
-    """A read option from the form, else from the query string."""
-    value = request.data.get(name)
-    return value if value not in (None, "") else request.query_params.get(name)
-
-
-def read_options_from_request(request) -> ReadOptions:
-    """Raises InvalidOptionError naming the first bad option."""
-    get = lambda name: _option(request, name)  # noqa: E731
-    fields = parse_fields(get("fields") or "")
-    image_format = parse.parse_return_format(get("return_format"))
-    animate = parse.parse_bool("animate", get("animate"), False)
-    if animate and image_format != "gif":
-        raise parse.InvalidOptionError("animate=true needs return_format=gif.", field="animate")
-    render = RenderOptions(
-        image_format=image_format,
-        frames=parse.parse_frames(get("frames")) if get("frames") else None,
-        window=parse.parse_window(get("window_center"), get("window_width")),
-        max_size=parse.parse_max_size(get("max_size")),
-        # not sent: None, the renderer's default, which may send stored JPEG frames as they are
-        quality=parse.parse_quality(get("quality")) if get("quality") else None,
-        animate=animate,
-        png_compress_level=settings.PNG_COMPRESS_LEVEL,
-    )
-    return ReadOptions(
-        fields=tuple(validate_fields(fields)) if fields else None,
-        images=parse.parse_bool("images", get("images"), True),
-        metadata=parse.parse_metadata_mode(get("metadata")),
-        anonymize=parse.parse_bool("anonymize", get("anonymize"), False),
-        render=render,
-    )
 
 
 class GenerateRequestSerializer(serializers.Serializer):

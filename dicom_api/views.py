@@ -12,7 +12,7 @@ from developers.authentication import ApiKeyAuthentication
 from dicom_api.format_views import AllowedFieldsApi, RequiredFieldTypeApi  # noqa: F401  (routed in config.urls)
 from dicom_api.limits import configured_limits
 from dicom_api.streaming import streaming_json_response
-from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, read_options_from_request
+from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, request_field
 from dicom_core.errors import InvalidOptionError
 from dicom_core.generate import generate_dicom, validate_file_name
 from dicom_core.read import read_file
@@ -39,13 +39,6 @@ class DicomApiView(MeteredMixin, APIView):
     parser_classes = [MultiPartParser]
 
 
-def uploaded_bytes(request, field: str) -> bytes:
-    upload = request.FILES.get(field)
-    if upload is None:
-        raise InvalidOptionError(f"Send the file as the multipart form field `{field}`.", field=field)
-    return upload.read()
-
-
 class DicomReadApi(DicomApiView):
     metered_endpoint = "/api/dicom/read/file/"
 
@@ -57,9 +50,14 @@ class DicomReadApi(DicomApiView):
         examples=ReadRequestSerializer.EXAMPLES,
     )
     def post(self, request):
-        options = read_options_from_request(request)
-        data = uploaded_bytes(request, "file")
-        return streaming_json_response(read_file(data, options, configured_limits()))
+        serializer = ReadRequestSerializer.from_request(request)
+        options = serializer.read_options()
+        data = serializer.validated_data["file"].read()
+        try:
+            result = read_file(data, options, configured_limits())
+        except InvalidOptionError as exc:  # e.g. a frame the file does not have
+            raise request_field(exc) from None
+        return streaming_json_response(result)
 
 
 class DicomGenerateApi(DicomApiView):

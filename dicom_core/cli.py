@@ -1,6 +1,7 @@
 """The read operation and the keyword dictionary from the command line, printing JSON.
 
     python -m dicom_core.cli read FILE [--fields PatientName,Rows] [--format png] [--no-images]
+        [--frames 1,3-5] [--window CENTER WIDTH] [--max-size 256] [--quality 80] [--metadata dicom-json] [--anonymize]
     python -m dicom_core.cli keywords [--regex 'Patient.*ID$']
 """
 
@@ -13,7 +14,8 @@ from dicom_core.dictionary import DICOM_VERSION, all_keywords, filter_keywords
 from dicom_core.errors import DicomError
 from dicom_core.limits import Limits
 from dicom_core.metadata import parse_fields, validate_fields
-from dicom_core.read import ReadOptions, read_file
+from dicom_core.options import METADATA_MODES, ReadOptions, parse_frames
+from dicom_core.read import read_file
 from dicom_core.render import RenderOptions
 
 
@@ -25,6 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--fields", help="comma-separated keywords to return")
     read.add_argument("--format", default="png", choices=("png", "jpeg", "gif"))
     read.add_argument("--no-images", action="store_true", help="metadata only; pixel data is not read")
+    read.add_argument("--frames", help="1-based frames and ranges, e.g. 1,3,5-9")
+    read.add_argument("--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"), help="VOI window")
+    read.add_argument("--max-size", type=int, help="longest edge in pixels")
+    read.add_argument("--quality", type=int, help="JPEG quality, 1-100")
+    read.add_argument("--animate", action="store_true", help="one animated GIF (with --format gif)")
+    read.add_argument("--metadata", default="flat", choices=METADATA_MODES)
+    read.add_argument("--anonymize", action="store_true", help="the PS3.15 Basic Profile on the metadata")
     keywords = commands.add_parser("keywords", help="the keyword dictionary")
     keywords.add_argument("--regex", help="RE2 pattern a keyword must contain a match of")
     return parser
@@ -37,7 +46,16 @@ def run(arguments: argparse.Namespace) -> dict:
     options = ReadOptions(
         fields=tuple(validate_fields(fields)) if fields else None,
         images=not arguments.no_images,
-        render=RenderOptions(image_format=arguments.format),
+        metadata=arguments.metadata,
+        anonymize=arguments.anonymize,
+        render=RenderOptions(
+            image_format=arguments.format,
+            frames=parse_frames(arguments.frames) if arguments.frames else None,
+            window=tuple(arguments.window) if arguments.window else None,
+            max_size=arguments.max_size,
+            quality=arguments.quality,
+            animate=arguments.animate,
+        ),
         isolated=False,  # a decoder crash ends this command only
     )
     return read_file(arguments.file.read_bytes(), options, Limits())
@@ -48,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(arguments)
     except DicomError as exc:
-        print(json.dumps({"error": exc.message}), file=sys.stderr)
+        print(json.dumps({"error": exc.message, "option": exc.field}), file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0

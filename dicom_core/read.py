@@ -10,7 +10,7 @@ and a UID replaced in one member is replaced by the same new UID in every other.
 """
 
 import base64
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from pydicom.dataset import Dataset
 
@@ -20,7 +20,7 @@ from dicom_core.dicom_json import dicom_json
 from dicom_core.errors import InvalidOptionError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
-from dicom_core.options import MetadataMode
+from dicom_core.options import ReadOptions
 from dicom_core.reading import as_dicom_file, is_zip, read_dataset
 from dicom_core.render import (
     RenderOptions,
@@ -34,20 +34,6 @@ MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
 # `anonymize=true` de-identifies the metadata returned; the images are shown as they are, so
 # burned-in annotation is no reason to refuse (that is /api/dicom/anonymize/'s business).
 METADATA_DEIDENTIFICATION = DeidentifyOptions(allow_burned_in=True)
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    fields: tuple[str, ...] | None = None  # validated keywords; None = every element
-    images: bool = True  # False: metadata only, the pixel data is not even read
-    metadata: MetadataMode = "flat"  # or "dicom-json": the DICOM JSON model of PS3.18 Annex F
-    # The PS3.15 Basic Profile on the metadata returned; the images are rendered from the
-    # original bytes (pixels are not de-identified).
-    anonymize: bool = False
-    render: RenderOptions = field(default_factory=RenderOptions)
-    # Render in the worker pool (render_isolated): a decoder that aborts natively or
-    # stalls costs this file its images, not the process. False renders here (CLI, tests).
-    isolated: bool = True
 
 
 def read_file(data: bytes, options: ReadOptions, limits: Limits) -> dict:

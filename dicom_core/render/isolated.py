@@ -21,10 +21,10 @@ from pydicom.dataset import Dataset
 
 from dicom_core.limits import Limits
 from dicom_core.render.decode import transfer_syntax
-from dicom_core.render.frames import check_pixel_budget, has_pixel_data
+from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
 from dicom_core.render.options import RenderOptions, RenderResult
 from dicom_core.render.passthrough import stored_jpeg_frames
-from dicom_core.render.pipeline import check_options, no_pixel_data_reason, render_dataset
+from dicom_core.render.pipeline import no_pixel_data_reason, render_dataset
 
 WORKER_PROCESSES = 2
 
@@ -49,7 +49,7 @@ def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Li
     """
     if is_read_by_numpy_alone(ds):
         return render_dataset(ds, options, limits)  # which makes every check below itself
-    indexes = check_options(ds, options)
+    indexes = selected_frames(ds, options.frames)
     if not has_pixel_data(ds):
         return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))
     check_pixel_budget(ds, limits)

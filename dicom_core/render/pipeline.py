@@ -14,7 +14,7 @@ from dicom_core.render.color import is_color, to_rgb8
 from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure
 from dicom_core.render.encode import encode_animated_gif, encode_image, frame_durations_ms
 from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
-from dicom_core.render.options import IMAGE_FORMATS, RenderOptions, RenderResult
+from dicom_core.render.options import RenderOptions, RenderResult
 from dicom_core.render.passthrough import stored_jpeg_frames
 from dicom_core.render.resize import fit_within
 from dicom_core.render.voi import Voi, choose_voi, display_values, grayscale_rendering
@@ -54,16 +54,6 @@ def to_image(pixels: np.ndarray, max_size: int | None) -> Image.Image:
     return fit_within(Image.fromarray(pixels), max_size)
 
 
-def check_options(ds: Dataset, options: RenderOptions) -> list[int]:
-    if options.image_format not in IMAGE_FORMATS:
-        raise InvalidOptionError(f"Unknown image format {options.image_format!r}.", field="return_format")
-    if options.max_size is not None and options.max_size < 1:
-        raise InvalidOptionError("max_size must be a positive number of pixels.", field="max_size")
-    if options.window is not None and options.window[1] <= 0:
-        raise InvalidOptionError("The window width must be positive.", field="window_width")
-    return selected_frames(ds, options.frames)
-
-
 def no_pixel_data_reason(ds: Dataset) -> str:
     sop_class = ds.get("SOPClassUID")
     if isinstance(sop_class, MultiValue):  # a damaged file can carry several
@@ -75,7 +65,7 @@ def no_pixel_data_reason(ds: Dataset) -> str:
 def checked_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> list[int]:
     """The frames to render. Raises InvalidOptionError, LimitExceededError, and
     UndecodableFrameError when there is no pixel data."""
-    indexes = check_options(ds, options)
+    indexes = selected_frames(ds, options.frames)
     if not has_pixel_data(ds):
         raise UndecodableFrameError(no_pixel_data_reason(ds))
     check_pixel_budget(ds, limits)

@@ -461,3 +461,18 @@ def test_every_option_is_in_the_schema_with_a_description_and_an_example(client)
     assert "color" in component["properties"]["window_width"]["description"]
     description = operation["responses"]["200"]["description"]
     assert "dicom-json" in description and "from_json" in description and "voi_source" in description
+
+
+# --- blank means not sent ---------------------------------------------------------------
+
+
+BLANK_OPTIONS = ("fields", "return_format", "images", "frames", "window_center", "window_width", "max_size", "quality", "animate", "metadata", "anonymize")
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_every_option_sent_blank_is_not_sent(developer, blank):
+    name = "emri_small.dcm"  # several frames: a blank `frames` gives every one
+    plain = ok(read(developer, name, return_format="jpeg"))
+    blanked = ok(read(developer, name, **{option: blank for option in BLANK_OPTIONS if option != "return_format"}, return_format="jpeg"))
+    assert blanked == plain
+    assert ok(read(developer, name, query="?" + "&".join(f"{option}=" for option in BLANK_OPTIONS))) == ok(read(developer, name))
