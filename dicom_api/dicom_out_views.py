@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from dicom_api.dicom_out_serializers import AnonymizeRequestSerializer, TranscodeRequestSerializer
 from dicom_api.limits import configured_limits
-from dicom_api.views import API_KEY_ERRORS, DicomApiView, uploaded_bytes
+from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from dicom_core.deidentify import deidentify
 from dicom_core.deidentify.deidentify import has_burned_in_annotation
 from dicom_core.dicom_out import Conversion, ZipOutput, convert_upload
@@ -52,7 +52,7 @@ class DicomAnonymizeApi(DicomApiView):
             burned_in.append(has_burned_in_annotation(dataset))
             return deidentify(dataset, options, uid_map)
 
-        result = convert_upload(uploaded_bytes(request, "file"), configured_limits(), convert)
+        result = convert_upload(params.validated_data["file"].read(), configured_limits(), convert)
         if isinstance(result, ZipOutput):
             burned_in.extend(has_burned_in_annotation(dataset) for _, dataset in result.members)
         response = dicom_out_response(result, convert, "anonymized")
@@ -74,4 +74,4 @@ class DicomTranscodeApi(DicomApiView):
         def convert(dataset):
             return transcode(dataset, options, limits)
 
-        return dicom_out_response(convert_upload(uploaded_bytes(request, "file"), limits, convert), convert, "transcoded")
+        return dicom_out_response(convert_upload(params.validated_data["file"].read(), limits, convert), convert, "transcoded")
