@@ -11,6 +11,8 @@ maintainers from the standard's own pages:
 An attribute of the 2026c table absent from the 2020 one has no option action: the Basic
 Profile's action stands, which retains less, never more.
 
+    .venv/bin/pip install -c constraints.txt -e ".[table]"
+    pip download --no-deps dicom-standard==0.1.0
     .venv/bin/python scripts/build_deidentification_table.py dicom_standard-0.1.0-py3-none-any.whl
 """
 

@@ -5,9 +5,11 @@ import json
 import zipfile
 
 import pytest
+from django.test import override_settings
 from pydicom import dcmread
 
 from developers.models import DeveloperProfile
+from dicom_api.limits import configured_limits
 from tests.conftest import CORPUS, api_key_header
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +177,20 @@ def test_each_endpoint_has_its_own_quota_shown_in_the_activity_summary(developer
 def test_another_key_is_refused_and_not_counted(developer, client):
     response = client.post(TRANSCODE, {"file": io.BytesIO(corpus("MR_small.dcm")), "transfer_syntax": "rle"}, HTTP_AUTHORIZATION="ApiKey nope.nope")
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", [ANONYMIZE, TRANSCODE])
+def test_the_read_endpoints_limits_apply(developer, path):
+    fields = {"transfer_syntax": "rle"} if path == TRANSCODE else {}
+    with override_settings(MAX_UPLOAD_BYTES=10_000):
+        too_big = post(developer, path, corpus("CT_small.dcm"), **fields)
+    # each member (32 KiB of pixels) fits the budget, the zip as a whole does not: refused before a byte is sent
+    with override_settings(DICOM_LIMITS={"max_decoded_bytes": 80_000}):
+        configured_limits.cache_clear()
+        try:
+            over_budget = post(developer, path, zip_of({"1.dcm": corpus("CT_small.dcm"), "2.dcm": corpus("CT_small.dcm"), "3.dcm": corpus("CT_small.dcm")}), name="ct.zip", **fields)
+        finally:
+            configured_limits.cache_clear()
+
+    assert too_big.status_code == 413 and "error" in too_big.json()
+    assert over_budget.status_code == 413 and over_budget.json()["limit"] == "max_decoded_bytes"
