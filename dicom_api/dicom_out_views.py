@@ -27,51 +27,67 @@ DICOM_OUT_RESPONSES = {
 }
 
 
-def dicom_out_response(result: bytes | ZipOutput, convert: Conversion, download_name: str) -> HttpResponse:
-    if isinstance(result, ZipOutput):
-        response = StreamingHttpResponse(result.chunks(convert), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{download_name}.zip"'
+class DicomOutApi(DicomApiView):
+    """Validates the input serializer, converts every file of the upload, answers a file or a zip."""
+
+    download_name: str
+
+    def conversion(self, params) -> Conversion:
+        raise NotImplementedError
+
+    def convert_request(self, request, input_serializer) -> HttpResponse:
+        params = input_serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        convert = self.conversion(params)
+        result = convert_upload(params.validated_data["file"].read(), configured_limits(), convert)
+        if isinstance(result, ZipOutput):
+            response = StreamingHttpResponse(result.chunks(convert), content_type="application/zip")
+            response["Content-Disposition"] = f'attachment; filename="{self.download_name}.zip"'
+            self.inspect_members([dataset for _, dataset in result.members])
+            return response
+        response = HttpResponse(result, content_type="application/dicom")
+        response["Content-Disposition"] = f'attachment; filename="{self.download_name}.dcm"'
         return response
-    response = HttpResponse(result, content_type="application/dicom")
-    response["Content-Disposition"] = f'attachment; filename="{download_name}.dcm"'
-    return response
+
+    def inspect_members(self, datasets: list) -> None:
+        """A zip's members, read before the answer streams (its headers can still be set)."""
 
 
-class DicomAnonymizeApi(DicomApiView):
+class DicomAnonymizeApi(DicomOutApi):
     metered_endpoint = "/api/dicom/anonymize/"
+    download_name = "anonymized"
 
     @extend_schema(tags=["dicom"], request={"multipart/form-data": AnonymizeRequestSerializer}, responses=DICOM_OUT_RESPONSES)
     def post(self, request):
-        params = AnonymizeRequestSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        options = params.deidentify_options()
-        uid_map: dict[str, str] = {}  # one request: the same old UID gets the same new UID in every member
-        burned_in = []
-
-        def convert(dataset):
-            burned_in.append(has_burned_in_annotation(dataset))
-            return deidentify(dataset, options, uid_map)
-
-        result = convert_upload(params.validated_data["file"].read(), configured_limits(), convert)
-        if isinstance(result, ZipOutput):
-            burned_in.extend(has_burned_in_annotation(dataset) for _, dataset in result.members)
-        response = dicom_out_response(result, convert, "anonymized")
-        if options.allow_burned_in and any(burned_in):
+        response = self.convert_request(request, AnonymizeRequestSerializer)
+        if self.options.allow_burned_in and self.burned_in_seen:
             response["Warning"] = BURNED_IN_WARNING
         return response
 
+    def conversion(self, params) -> Conversion:
+        self.options = params.deidentify_options()
+        self.burned_in_seen = False
+        uid_map: dict[str, str] = {}  # one request: the same old UID gets the same new UID in every member
 
-class DicomTranscodeApi(DicomApiView):
+        def convert(dataset):
+            self.inspect_members([dataset])
+            return deidentify(dataset, self.options, uid_map)
+
+        return convert
+
+    def inspect_members(self, datasets: list) -> None:
+        self.burned_in_seen = self.burned_in_seen or any(has_burned_in_annotation(dataset) for dataset in datasets)
+
+
+class DicomTranscodeApi(DicomOutApi):
     metered_endpoint = "/api/dicom/transcode/"
+    download_name = "transcoded"
 
     @extend_schema(tags=["dicom"], request={"multipart/form-data": TranscodeRequestSerializer}, responses=DICOM_OUT_RESPONSES)
     def post(self, request):
-        params = TranscodeRequestSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
+        return self.convert_request(request, TranscodeRequestSerializer)
+
+    def conversion(self, params) -> Conversion:
         options = params.transcode_options()
         limits = configured_limits()
-
-        def convert(dataset):
-            return transcode(dataset, options, limits)
-
-        return dicom_out_response(convert_upload(params.validated_data["file"].read(), limits, convert), convert, "transcoded")
+        return lambda dataset: transcode(dataset, options, limits)

@@ -5,14 +5,13 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 from pydicom import dcmread
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
 from tests.conftest import CORPUS, api_key_header
+from tests.dicom_core.deidentify.test_corpus import all_elements
 
 pytestmark = pytest.mark.django_db
 ANONYMIZE = "/api/dicom/anonymize/"
@@ -25,14 +24,6 @@ def read_quietly(data: bytes) -> Dataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return dcmread(io.BytesIO(data), force=True)
-
-
-def all_elements(ds: Dataset) -> Iterator[DataElement]:
-    for elem in ds:
-        yield elem
-        if elem.VR == "SQ":
-            for item in elem.value:
-                yield from all_elements(item)
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
