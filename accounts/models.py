@@ -32,13 +32,17 @@ class User(AbstractUser):
 
 
 class LoginFailure(models.Model):
-    """One failed login, kept for the throttle window; keyed by client address and by account."""
+    """One failed login as counted in one scope, kept for the throttle window (accounts/login_throttle.py)."""
 
+    ACCOUNT_CLIENT = "pair"
     CLIENT = "client"
     ACCOUNT = "account"
 
-    scope = models.CharField(max_length=8, choices=[(CLIENT, "client"), (ACCOUNT, "account")])
-    key = models.CharField(max_length=128)  # client address, or a digest of the email tried
+    scope = models.CharField(
+        max_length=8, choices=[(ACCOUNT_CLIENT, "account from client"), (CLIENT, "client"), (ACCOUNT, "account")]
+    )
+    # A digest of the email tried and the client address; the address; or the digest.
+    key = models.CharField(max_length=128)
     created = models.DateTimeField(db_index=True)
 
     class Meta:

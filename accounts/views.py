@@ -14,6 +14,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts import login_throttle
 from accounts.models import User
 from accounts.services import user_change_password, user_create, user_delete
+from common.client_address import client_address
 from common.schema import ERROR_RESPONSES
 
 
@@ -64,7 +65,7 @@ class TokenObtainApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email, password = data.validated_data["email"], data.validated_data["password"]
-        client = request.META.get("REMOTE_ADDR", "")
+        client = client_address(request)
 
         wait = login_throttle.seconds_until_allowed(client, email)
         if wait:
@@ -74,7 +75,7 @@ class TokenObtainApi(APIView):
             login_throttle.record_failure(client, email)
             # One body for an unknown email, a wrong password and an inactive account.
             raise AuthenticationFailed("No active account found with the given credentials.")
-        login_throttle.clear_account_failures(email)
+        login_throttle.clear_client_failures(client, email)
         refresh = RefreshToken.for_user(user)
         return Response({"refresh": str(refresh), "access": str(refresh.access_token)})
 

@@ -28,8 +28,9 @@ class Service:
         return children(self.process.pid)
 
 
-def service_env(workdir: Path, port: int, database_url: str = "") -> dict[str, str]:
-    """A throwaway SQLite file in `workdir`, unless `database_url` names another database."""
+def service_env(workdir: Path, port: int, database_url: str = "", overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """A throwaway SQLite file in `workdir`, unless `database_url` names another database;
+    `overrides` replaces any of these variables (a quota, a limit)."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(
         HOST="127.0.0.1",
@@ -40,13 +41,14 @@ def service_env(workdir: Path, port: int, database_url: str = "") -> dict[str, s
         QUOTA_READ_FILE="100000000",
         LOG_LEVEL="WARNING",
     )
+    env.update(overrides or {})
     return env
 
 
 @contextmanager
-def running_service(workdir: Path, database_url: str = "") -> Iterator[Service]:
+def running_service(workdir: Path, database_url: str = "", overrides: dict[str, str] | None = None) -> Iterator[Service]:
     port = free_port()
-    env = service_env(workdir, port, database_url)
+    env = service_env(workdir, port, database_url, overrides)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
         stdout=subprocess.DEVNULL,

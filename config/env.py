@@ -1,5 +1,6 @@
 """Reading settings from environment variables, each with a default and a type."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -40,6 +41,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses and CIDRs (an address is a network of one)."""
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in env_list(name, [])]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must list IP addresses or CIDRs: {error}.") from None
 
 
 def secret_key(path: Path) -> str:

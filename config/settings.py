@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str, secret_key
+from config.env import env_bool, env_int, env_list, env_networks, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -114,6 +114,12 @@ FILE_UPLOAD_HANDLERS = ["common.uploads.BoundedMemoryUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)  # non-file fields
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)
+# A body left unread by an early answer (401, 413, 429) is dropped before answering up to the
+# first bound (the connection stays open), then after a `Connection: close` answer up to the
+# second (common/unread_body.py); each phase within the time bound.
+UNREAD_BODY_DRAIN_BYTES = env_int("UNREAD_BODY_DRAIN_BYTES", 1024 * 1024)
+UNREAD_BODY_LINGER_BYTES = env_int("UNREAD_BODY_LINGER_BYTES", 16 * 1024 * 1024)
+UNREAD_BODY_SECONDS = env_int("UNREAD_BODY_SECONDS", 5)
 
 # --- DICOM limits (dicom_core.limits.Limits is built from these) ---------------------------
 DICOM_LIMITS = {
@@ -141,8 +147,14 @@ QUOTA_DEFAULTS = {
 }
 
 # --- Login throttle ------------------------------------------------------------------------
-LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+# Failed logins within the window, per account from one client, per client, per account
+# (accounts/login_throttle.py says how each is applied).
+LOGIN_MAX_FAILURES_PER_ACCOUNT_CLIENT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT_CLIENT", 10)
+LOGIN_MAX_FAILURES_PER_CLIENT = env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 50)
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 500)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client (common/client_address.py).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- REST framework, JWT, OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
