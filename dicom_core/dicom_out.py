@@ -21,7 +21,7 @@ from dicom_core.errors import DicomError, LimitExceededError, MalformedInputErro
 from dicom_core.limits import Limits
 from dicom_core.read import is_dicomdir
 from dicom_core.reading import is_zip, read_dataset
-from dicom_core.render.decode import transfer_syntax
+from dicom_core.render.decode import UndecodableFrameError, check_native_length, transfer_syntax
 from dicom_core.render.frames import declared_pixel_bytes
 from dicom_core.transcode import ensure_file_meta
 
@@ -57,7 +57,7 @@ def convert_upload(data: bytes, limits: Limits, convert: Conversion) -> bytes | 
     (LimitExceededError and MalformedInputError raised for the archive as a whole)."""
     if is_zip(data):
         return read_zip_members(data, limits)
-    dataset = read_dataset(data, limits)
+    dataset = read_whole_dataset(data, limits)
     check_pixel_budget_left(dataset, limits.max_decoded_bytes, limits)
     return dicom_bytes(convert(dataset))
 
@@ -70,7 +70,7 @@ def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
             output.skipped.append({"name": member.name, "reason": member.reason})
             continue
         try:
-            dataset = read_dataset(member.data, limits)
+            dataset = read_whole_dataset(member.data, limits)
         except (NotDicomError, MalformedInputError) as exc:
             output.skipped.append({"name": member.name, "reason": exc.message})
             continue
@@ -80,6 +80,18 @@ def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
         pixel_bytes_left = check_pixel_budget_left(dataset, pixel_bytes_left, limits)
         output.members.append((member.name, dataset))
     return output
+
+
+def read_whole_dataset(data: bytes, limits: Limits) -> Dataset:
+    """read_dataset, refusing a file whose pixel data is shorter than its header declares: a
+    file written from it would carry the broken length on (the read endpoint still shows its
+    metadata)."""
+    dataset = read_dataset(data, limits)
+    try:
+        check_native_length(dataset, transfer_syntax(dataset))
+    except UndecodableFrameError as exc:
+        raise MalformedInputError(f"{exc} No DICOM file is written from it.") from None
+    return dataset
 
 
 def check_pixel_budget_left(dataset: Dataset, left: int, limits: Limits) -> int:

@@ -6,7 +6,8 @@ bytes are shared, not copied: they are immutable and the profile leaves them alo
 How each action is carried out, at the top level and in every sequence item at any depth:
 - X removes the attribute; Z leaves it with an empty value (a sequence with no items);
 - D puts a dummy value of its VR ("ANONYMIZED", 19000101, 0...); in a sequence every value of
-  every item is replaced so;
+  every item is replaced so, but code strings (enumerated terms such as an SR item's Value
+  Type, without which the item is invalid);
 - U replaces each UID by a new one, the same new one for the same old one throughout the
   caller's `uid_map` (one request), so the files of a zip still make one study and series and
   their references (Referenced SOP Instance UID...) point at the new UIDs;
@@ -14,7 +15,8 @@ How each action is carried out, at the top level and in every sequence item at a
 - C (an option's "clean") keeps a text value with every identifying value of the original
   dataset (the values of what the profile removes or replaces: names, IDs, dates, UIDs...)
   blanked out of it; a sequence is processed item by item.
-Attributes the table does not list are kept. Private attributes (the table's "private" row)
+Attributes the table does not list are kept, except what is left of an overlay whose Overlay Data
+the table removed (its module would be invalid). Private attributes (the table's "private" row)
 and group lengths (stale once values change) are removed everywhere; an element pydicom
 cannot read is removed, since what cannot be read cannot be checked.
 """
@@ -132,6 +134,17 @@ def deidentify(ds: Dataset, options: DeidentifyOptions, uid_map: dict[str, str])
 def _apply_profile(ds: Dataset, run: _Run) -> None:
     for elem in _readable_public_elements(ds):
         _ACTION_FUNCTIONS[run.table.action(elem.tag, run.options)](ds, elem, run)
+    _remove_overlays_without_data(ds)
+
+
+def _remove_overlays_without_data(ds: Dataset) -> None:
+    """The table removes Overlay Data (60xx,3000); the rest of its Overlay Plane module (a Type 1
+    attribute gone) would make the module invalid, so the overlay's group goes with it."""
+    groups = {tag.group for tag in ds.keys() if 0x6000 <= tag.group <= 0x601E and tag.group % 2 == 0}
+    for group in groups:
+        if (group << 16 | 0x3000) not in ds:
+            for tag in [tag for tag in ds.keys() if tag.group == group]:
+                del ds[tag]
 
 
 def _readable_public_elements(ds: Dataset) -> list[DataElement]:
@@ -174,7 +187,8 @@ def _dummy(ds: Dataset, elem: DataElement, run: _Run) -> None:
     if vr == "SQ":
         for item in elem.value:
             for inner in _readable_public_elements(item):
-                _dummy(item, inner, run)
+                if inner.VR != "CS":  # enumerated terms (an SR item's Value Type) say what the item is, not who
+                    _dummy(item, inner, run)
     elif vr == "UI":
         _replace_uids(ds, elem, run)
     elif vr in _DUMMIES_BY_VR:
