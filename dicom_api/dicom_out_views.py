@@ -12,8 +12,8 @@ from dicom_api.limits import configured_limits
 from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from dicom_core.deidentify import deidentify
 from dicom_core.deidentify.deidentify import has_burned_in_annotation
-from dicom_core.dicom_out import Conversion, ZipOutput, convert_upload
-from dicom_core.transcode import transcode
+from dicom_core.dicom_out import Conversion, ZipOutput, convert_upload, dicom_bytes
+from dicom_core.transcode_isolated import transcode_isolated
 
 BURNED_IN_WARNING = '299 - "BurnedInAnnotation YES: text burned into the pixels is still there"'
 DICOM_OUT_RESPONSES = {
@@ -43,7 +43,7 @@ class DicomOutApi(DicomApiView):
         if isinstance(result, ZipOutput):
             response = StreamingHttpResponse(result.chunks(convert), content_type="application/zip")
             response["Content-Disposition"] = f'attachment; filename="{self.download_name}.zip"'
-            self.inspect_members([dataset for _, dataset in result.members])
+            self.inspect_members([member.dataset for member in result.members])
             return response
         response = HttpResponse(result, content_type="application/dicom")
         response["Content-Disposition"] = f'attachment; filename="{self.download_name}.dcm"'
@@ -69,9 +69,9 @@ class DicomAnonymizeApi(DicomOutApi):
         self.burned_in_seen = False
         uid_map: dict[str, str] = {}  # one request: the same old UID gets the same new UID in every member
 
-        def convert(dataset):
+        def convert(dataset, data):
             self.inspect_members([dataset])
-            return deidentify(dataset, self.options, uid_map)
+            return dicom_bytes(deidentify(dataset, self.options, uid_map))
 
         return convert
 
@@ -90,4 +90,4 @@ class DicomTranscodeApi(DicomOutApi):
     def conversion(self, params) -> Conversion:
         options = params.transcode_options()
         limits = configured_limits()
-        return lambda dataset: transcode(dataset, options, limits)
+        return lambda dataset, data: transcode_isolated(dataset, data, options, limits)

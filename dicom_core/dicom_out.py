@@ -27,22 +27,31 @@ from dicom_core.transcode import ensure_file_meta
 
 SKIPPED_MEMBER = "skipped.json"
 
-# dataset -> converted dataset; raises DicomError for this file's fault
-Conversion = Callable[[Dataset], Dataset]
+# (parsed dataset, the file's bytes) -> the converted file's bytes; raises DicomError for this
+# file's fault
+Conversion = Callable[[Dataset, bytes], bytes]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    name: str
+    dataset: Dataset
+    data: bytes
 
 
 @dataclass
 class ZipOutput:
-    members: list[tuple[str, Dataset]]
+    members: list[InputFile]
     skipped: list[dict] = field(default_factory=list)
 
     def chunks(self, convert: Conversion) -> Iterator[bytes]:
         """The output zip, a member at a time; `skipped.json` last."""
         sink = _ChunkSink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, dataset in self.members:
+            for member in self.members:
+                name = member.name
                 try:
-                    content = dicom_bytes(convert(dataset))
+                    content = convert(member.dataset, member.data)
                 except DicomError as exc:
                     self.skipped.append({"name": name, "reason": exc.message})
                     continue
@@ -59,7 +68,7 @@ def convert_upload(data: bytes, limits: Limits, convert: Conversion) -> bytes | 
         return read_zip_members(data, limits)
     dataset = read_whole_dataset(data, limits)
     check_pixel_budget_left(dataset, limits.max_decoded_bytes, limits)
-    return dicom_bytes(convert(dataset))
+    return convert(dataset, data)
 
 
 def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
@@ -78,7 +87,7 @@ def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
             output.skipped.append({"name": member.name, "reason": "DICOMDIR is a media index, not an image."})
             continue
         pixel_bytes_left = check_pixel_budget_left(dataset, pixel_bytes_left, limits)
-        output.members.append((member.name, dataset))
+        output.members.append(InputFile(member.name, dataset, member.data))
     return output
 
 

@@ -32,6 +32,35 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+class WorkerTimedOut(Exception):
+    """The call outlasted its time; the pool that ran it was killed."""
+
+
+class WorkerCrashed(Exception):
+    """The process running the call died (a native crash)."""
+
+
+def call_in_pool(function, *args, timeout: float):
+    """function(*args) (picklable, importable by name) in the worker pool; what it raises is raised
+    here. Raises WorkerTimedOut or WorkerCrashed, the pool replaced."""
+    for _ in range(2):  # a pool broken by another request before this one: once more on a fresh one
+        pool = get_pool()
+        try:
+            future = pool.submit(function, *args)
+        except BrokenProcessPool:
+            discard_pool(pool)
+            continue
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeoutError:
+            discard_pool(pool)
+            raise WorkerTimedOut() from None
+        except (BrokenProcessPool, CancelledError):
+            discard_pool(pool)
+            raise WorkerCrashed() from None
+    raise WorkerCrashed()
+
+
 def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
     """render_isolated on the DICOM file `data`, parsed here."""
     return render_isolated(dcmread(BytesIO(data), force=True), data, options, limits)

@@ -194,3 +194,17 @@ def test_the_read_endpoints_limits_apply(developer, path):
 
     assert too_big.status_code == 413 and "error" in too_big.json()
     assert over_budget.status_code == 413 and over_budget.json()["limit"] == "max_decoded_bytes"
+
+
+def test_a_transcode_that_outlasts_its_time_is_given_up_and_the_next_call_works(developer):
+    # the decoding runs in the worker pool: a stalled decoder is killed with it, the caller answers
+    with override_settings(DICOM_LIMITS={"frame_timeout_seconds": 0.001}):
+        configured_limits.cache_clear()
+        try:
+            stalled = post(developer, TRANSCODE, corpus("JPEG2000.dcm"), transfer_syntax="rle")
+        finally:
+            configured_limits.cache_clear()
+    after = post(developer, TRANSCODE, corpus("JPEG2000.dcm"), transfer_syntax="rle")
+
+    assert stalled.status_code == 413 and stalled.json()["limit"] == "render_timeout_seconds"
+    assert after.status_code == 200

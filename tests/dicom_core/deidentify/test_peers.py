@@ -9,7 +9,7 @@ import pytest
 
 from bench.orthanc import orthanc_binary, running_orthanc, upload
 from dicom_core.deidentify import DeidentifyOptions, deidentify
-from dicom_core.dicom_out import convert_upload
+from dicom_core.dicom_out import convert_upload, dicom_bytes
 from dicom_core.errors import DicomError
 from dicom_core.limits import Limits
 from tests.conftest import CORPUS
@@ -26,7 +26,7 @@ def anonymized(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     pairs = {}
     for path in sorted(CORPUS.glob("*.dcm")):
         try:  # as the endpoint does it
-            converted = convert_upload(path.read_bytes(), LIMITS, lambda dataset: deidentify(dataset, EVERY_OPTION, {}))
+            converted = convert_upload(path.read_bytes(), LIMITS, lambda dataset, data: dicom_bytes(deidentify(dataset, EVERY_OPTION, {})))
         except DicomError:  # not DICOM (no_meta.dcm), truncated pixel data (MR_truncated.dcm)
             continue
         output = folder / path.name
