@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script: make the `bench` package importable
 
 from pydicom import dcmread  # noqa: E402
+from pydicom.encaps import encapsulate, generate_frames  # noqa: E402
 
 from bench import orthanc  # noqa: E402
 from bench.client import check_status, multipart, request  # noqa: E402
@@ -201,17 +202,37 @@ def cheapest_requests(plan: Plan, service: Service, server, clients: int) -> dic
     return entry
 
 
-def memory(plan: Plan, service: Service, image_format: str) -> dict:
+LONG_FRAMES = 400  # the memory file's frames repeated to this many: memory must not grow with them
+
+
+def with_frames(source: Path, frames: int, folder: Path) -> Path:
+    """`source` with its stored frames repeated (cyclically) to `frames` frames."""
+    ds = dcmread(source)
+    count = frame_count(source)
+    if ds.file_meta.TransferSyntaxUID.is_encapsulated:
+        stored = list(generate_frames(ds.PixelData, number_of_frames=count))
+        ds.PixelData = encapsulate([stored[index % count] for index in range(frames)], has_bot=True)
+    else:
+        size = len(ds.PixelData) // count
+        ds.PixelData = b"".join(ds.PixelData[index % count * size : (index % count + 1) * size] for index in range(frames))
+    ds.NumberOfFrames = frames
+    path = folder / f"{source.stem}_{frames}f.dcm"
+    ds.save_as(path)
+    return path
+
+
+def memory(path: Path, service: Service, image_format: str) -> dict:
     """Peak RSS of each gunicorn worker plus its child processes, sampled during one request, and
-    the size of the answer (the peak should follow it, not the number of frames decoded)."""
-    job = ours(service, plan.memory, {"return_format": image_format}, frame_count(plan.memory))
+    the size of the answer (the answer is streamed: the peak should not follow its size)."""
+    job = ours(service, path, {"return_format": image_format}, frame_count(path))
     workers = service.worker_pids()
     before = {pid: tree_kb(pid) for pid in workers}
     with PeakRssSampler(workers) as sampler:
         reply = job.run()
     job.after(reply)
     return {
-        "file": plan.memory.name,
+        "file": path.name,
+        "frames": frame_count(path),
         "format": image_format,
         "answer_bytes": len(reply.body),
         "peak_rss_mb": round(max(sampler.peak_kb.values()) / 1024, 1),
@@ -285,8 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             "metadata_only": [timing_summary(case) for case in cases if not case.image_format],
             "concurrency": concurrency(plan, service, server, args.clients),
             "cheapest_requests": cheapest_requests(plan, service, server, args.clients),
-            "memory": memory(plan, service, "png"),
-            "memory_jpeg": memory(plan, service, "jpeg"),
+            "memory": memory(plan.memory, service, "png"),
+            "memory_jpeg": memory(plan.memory, service, "jpeg"),
+            "memory_long": memory(with_frames(plan.memory, LONG_FRAMES, workdir), service, "png"),
         }
     results["machine"]["loadavg_end"] = os.getloadavg()
     results["targets"] = targets(results)

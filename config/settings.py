@@ -131,7 +131,7 @@ DICOM_LIMITS = {
     "max_sequence_depth": env_int("MAX_SEQUENCE_DEPTH", 32),
     "max_sequence_items": env_int("MAX_SEQUENCE_ITEMS", 100_000),
     "max_data_elements": env_int("MAX_DATA_ELEMENTS", 100_000),
-    "frame_timeout_seconds": env_int("FRAME_TIMEOUT_SECONDS", 20),
+    "frame_timeout_seconds": env_int("FRAME_TIMEOUT_SECONDS", 8),  # pyjpegls takes 15-17 s to reject some damaged frames
     "render_timeout_seconds": env_int("RENDER_TIMEOUT_SECONDS", 60),
     "max_image_pixels": env_int("MAX_IMAGE_PIXELS", 50_000_000),
 }

@@ -1,11 +1,9 @@
-from functools import lru_cache
-
 from django.conf import settings
 
 from dicom_core.limits import Limits
 
 
-@lru_cache(maxsize=1)
 def configured_limits() -> Limits:
-    """The core's limits as the deployment's settings set them."""
+    """The core's limits as the deployment's settings set them now (override_settings included:
+    a small object, built per request, not cached)."""
     return Limits(**settings.DICOM_LIMITS)

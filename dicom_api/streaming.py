@@ -1,5 +1,5 @@
-"""JSON answers sent in chunks: a read answer can hold tens of MB of base64 images, and building
-it as one document would keep two more copies of them (the text, then its bytes)."""
+"""JSON sent in chunks: a read answer can hold hundreds of MB of base64 images, written out as
+they are rendered (dicom_api/answer.py); no document-sized text is ever built."""
 
 import json
 from collections.abc import Iterator
@@ -14,9 +14,22 @@ def json_chunks(value) -> Iterator[bytes]:
     """`value` as compact JSON in chunks of about CHUNK_CHARS. Containers are walked; each run of
     neighbouring small values is encoded by one call (one C call for the hundreds of metadata
     strings), each large string on its own, so no document-sized text is ever built."""
+    return _chunked(_pieces(value))
+
+
+def object_members_chunks(mapping: dict) -> Iterator[bytes]:
+    """The members of the JSON object `mapping`, without its braces: an object that goes on."""
+    return _chunked(_members(mapping.items(), keyed=True))
+
+
+def encode_json(value) -> bytes:
+    return _encode(value).encode()
+
+
+def _chunked(pieces: Iterator[str]) -> Iterator[bytes]:
     pending: list[str] = []
     size = 0
-    for piece in _pieces(value):
+    for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= CHUNK_CHARS:
@@ -69,5 +82,5 @@ def _encode_run(run: dict, keyed: bool) -> str:
     return _encode(run if keyed else list(run.values()))[1:-1]
 
 
-def streaming_json_response(value) -> StreamingHttpResponse:
-    return StreamingHttpResponse(json_chunks(value), content_type="application/json")
+def streaming_json_response(chunks: Iterator[bytes]) -> StreamingHttpResponse:
+    return StreamingHttpResponse(chunks, content_type="application/json")

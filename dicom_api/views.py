@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from common.schema import ERROR_RESPONSES, error_example
 from developers.authentication import ApiKeyAuthentication
 from dicom_api.format_views import AllowedFieldsApi, RequiredFieldTypeApi  # noqa: F401  (routed in config.urls)
+from dicom_api.answer import read_answer_chunks
 from dicom_api.limits import configured_limits
 from dicom_api.streaming import streaming_json_response
 from dicom_api.serializers import GenerateRequestSerializer, ReadRequestSerializer, request_field
@@ -57,7 +58,7 @@ class DicomReadApi(DicomApiView):
             result = read_file(data, options, configured_limits())
         except InvalidOptionError as exc:  # e.g. a frame the file does not have
             raise request_field(exc) from None
-        return streaming_json_response(result)
+        return streaming_json_response(read_answer_chunks(result))
 
 
 class DicomGenerateApi(DicomApiView):

@@ -1,6 +1,6 @@
 """The read operation and the keyword dictionary from the command line, printing JSON.
 
-    python -m dicom_core.cli read FILE [--fields PatientName,Rows] [--format png] [--no-images]
+    python -m dicom_core.cli read FILE [--out DIR] [--fields PatientName,Rows] [--format png] [--no-images]
         [--frames 1,3-5] [--window CENTER WIDTH] [--max-size 256] [--quality 80] [--metadata dicom-json] [--anonymize]
     python -m dicom_core.cli keywords [--regex 'Patient.*ID$']
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 from dicom_core.dictionary import DICOM_VERSION, all_keywords, filter_keywords
 from dicom_core.errors import DicomError
 from dicom_core.limits import Limits
+from dicom_core.logging_safety import silence_pydicom_logging
 from dicom_core.metadata import parse_fields, validate_fields
 from dicom_core.options import METADATA_MODES, ReadOptions, parse_frames
-from dicom_core.read import read_file
+from dicom_core.read import FileReading, ZipReading, read_file
 from dicom_core.render import RenderOptions
 
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     read = commands.add_parser("read", help="a DICOM file or a zip of them -> metadata and images")
     read.add_argument("file", type=Path)
+    read.add_argument("--out", type=Path, default=Path("."), help="folder the images are written to (frame-0001.png...)")
     read.add_argument("--fields", help="comma-separated keywords to return")
     read.add_argument("--format", default="png", choices=("png", "jpeg", "gif"))
     read.add_argument("--no-images", action="store_true", help="metadata only; pixel data is not read")
@@ -58,11 +60,42 @@ def run(arguments: argparse.Namespace) -> dict:
         ),
         isolated=False,  # a decoder crash ends this command only
     )
-    return read_file(arguments.file.read_bytes(), options, Limits())
+    reading = read_file(arguments.file.read_bytes(), options, Limits())
+    if isinstance(reading, ZipReading):
+        return {
+            "files": [{"name": name, **described(member, arguments.out / safe_name(name))} for name, member in reading.files],
+            "skipped": [{"name": member.name, "reason": member.reason} for member in reading.skipped],
+        }
+    return described(reading, arguments.out)
+
+
+def described(reading: FileReading, folder: Path) -> dict:
+    """The metadata, and the images written to `folder` as they are rendered (their paths listed)."""
+    if reading.images is None:
+        return reading.metadata
+    images = reading.images
+    extension = images.image_format
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, image in enumerate(images, start=1):
+        path = folder / f"image-{number:04d}.{extension}"
+        path.write_bytes(image)
+        paths.append(str(path))
+    result = {**reading.metadata, "ImageFormat": extension.upper(), "Rendering": images.rendering, "Images": paths}
+    if images.error is not None:
+        result["ImageError"] = images.error
+        result["MissingFrames"] = images.missing_frames
+    return result
+
+
+def safe_name(name: str) -> str:
+    """A zip member's name as one folder name: no way out of --out."""
+    return "".join(character if character.isalnum() or character in "._-" else "_" for character in name).lstrip(".") or "member"
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    silence_pydicom_logging()  # pydicom's messages quote element values
     try:
         result = run(arguments)
     except DicomError as exc:

@@ -21,8 +21,8 @@ from dicom_core.errors import DicomError, LimitExceededError, MalformedInputErro
 from dicom_core.limits import Limits
 from dicom_core.read import is_dicomdir
 from dicom_core.reading import is_zip, read_dataset
-from dicom_core.render.decode import UndecodableFrameError, check_native_length, transfer_syntax
-from dicom_core.render.frames import declared_pixel_bytes
+from dicom_core.render.decode import UndecodableFrameError, check_native_length, pixel_options, transfer_syntax
+from dicom_core.render.frames import declared_pixel_bytes, pixel_description_problem
 from dicom_core.transcode import ensure_file_meta
 
 SKIPPED_MEMBER = "skipped.json"
@@ -96,8 +96,11 @@ def read_whole_dataset(data: bytes, limits: Limits) -> Dataset:
     file written from it would carry the broken length on (the read endpoint still shows its
     metadata)."""
     dataset = read_dataset(data, limits)
+    uid = transfer_syntax(dataset)
+    if "PixelData" not in dataset or not uid.is_transfer_syntax or pixel_description_problem(dataset) is not None:
+        return dataset  # nothing to measure (transcoding says what is wrong with a damaged description)
     try:
-        check_native_length(dataset, transfer_syntax(dataset))
+        check_native_length(dataset, uid, pixel_options(dataset))
     except UndecodableFrameError as exc:
         raise MalformedInputError(f"{exc} No DICOM file is written from it.") from None
     return dataset

@@ -17,5 +17,5 @@ class Limits:
     max_sequence_items: int = 100_000  # items (sequence items and pixel fragments) in one file
     max_data_elements: int = 100_000  # data elements in one file, those inside sequence items included
     max_image_pixels: int = 50_000_000  # one input image for /generate/
-    frame_timeout_seconds: float = 20.0  # one frame's decode+render before it is given up
+    frame_timeout_seconds: float = 8.0  # one frame's decode+render before it is given up (a stalled decoder)
     render_timeout_seconds: float = 60.0  # all the frames of one file, however many

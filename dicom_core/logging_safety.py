@@ -4,8 +4,9 @@ pydicom's warnings and log records quote raw element values ("Invalid value for 
 '<the value>'"), and the service must not log patient data. Reading keeps going after
 such a warning, so nothing useful is lost by dropping them.
 
-Call silence_pydicom_logging() after the process's logging is configured (dictConfig may
-reset the "pydicom" logger); dicom_core.reading calls it once at import.
+Call silence_pydicom_logging() once a process's logging is configured (dictConfig may reset
+the "pydicom" logger): the web app does in dicom_api.apps, the CLI in its main, and each render
+worker process when it starts. Importing dicom_core changes no global state.
 """
 
 import logging

@@ -20,7 +20,6 @@ from pydicom.valuerep import AMBIGUOUS_VR, VR
 
 from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.logging_safety import silence_pydicom_logging
 
 PREAMBLE_LENGTH = 128
 MAGIC = b"DICM"
@@ -41,9 +40,8 @@ _ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
 COUNT_WINDOW_BYTES = 1 << 20  # bytes compared at once by count_tag (even: alignments stay the same)
 _BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
+_PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 SPECIFIC_CHARACTER_SET = 0x00080005  # converted by pydicom itself, before the elements it decodes
-
-silence_pydicom_logging()
 
 
 def is_zip(data: bytes) -> bool:
@@ -58,6 +56,7 @@ def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = Fals
     max_inflated_bytes).
     """
     source = as_dicom_file(data)
+    check_file_meta(source)
     check_item_count(dataset_bytes(source, limits), item_tags(source), limits)
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
@@ -83,6 +82,30 @@ def as_dicom_file(data: bytes) -> bytes:
     if starts_with_plausible_element(data):  # no preamble, maybe no file meta (as DCMTK reads)
         return data
     raise NotDicomError("The file is neither DICOM nor a zip: no 'DICM' marker and no DICOM data element at its start.")
+
+
+def check_file_meta(source: bytes) -> None:
+    """After 'DICM' comes the file meta group: elements of group 0002, explicit VR little endian,
+    each with a known VR and a length within the file. Else pydicom would read whatever follows
+    as a dataset of junk elements."""
+    if source[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] != MAGIC:
+        return
+    offset, elements = PREAMBLE_LENGTH + 4, 0
+    while offset + 8 <= len(source) and source[offset : offset + 2] == b"\x02\x00":
+        vr = source[offset + 4 : offset + 6]
+        if vr in _LONG_LENGTH_VRS:
+            header, (length,) = 12, struct.unpack("<L", source[offset + 8 : offset + 12].ljust(4, b"\0"))
+        else:
+            header, (length,) = 8, struct.unpack("<H", source[offset + 6 : offset + 8])
+        if vr not in _VRS or offset + header + length > len(source):
+            break
+        offset, elements = offset + header + length, elements + 1
+    else:
+        if elements:
+            return
+    raise MalformedInputError(
+        "The file meta information after 'DICM' does not parse as group 0002 (explicit VR little endian)."
+    )
 
 
 def starts_with_plausible_element(data: bytes) -> bool:
@@ -228,6 +251,7 @@ def convert_elements(dataset: Dataset) -> None:
         if element.value is None:
             dataset[tag]  # pydicom reads the deferred value and converts it
             continue
+        check_within_file(element)
         converted = convert_raw_data_element(element, encoding=character_set, ds=dataset)
         if converted.VR == VR.SQ:
             dataset[tag] = converted  # wraps the items, passes the pixel representation down
@@ -243,6 +267,17 @@ def convert_elements(dataset: Dataset) -> None:
                         private_creators[creator] = dataset[creator].value
                     converted.private_creator = private_creators[creator]
             elements[tag] = converted
+
+
+def check_within_file(element: RawDataElement) -> None:
+    """An element that declares more bytes than the file holds runs past its end: the file is
+    cut short or its length is corrupt. (Truncated pixel data is read as it is: the metadata is
+    still worth returning, and rendering says the pixel data is truncated.)"""
+    if element.length != UNDEFINED_LENGTH and len(element.value) < element.length and element.tag not in _PIXEL_DATA_TAGS:
+        raise MalformedInputError(
+            f"Element {element.tag} declares {element.length} bytes but the file ends "
+            f"{len(element.value)} bytes into it."
+        )
 
 
 def too_deep(limits: Limits) -> LimitExceededError:

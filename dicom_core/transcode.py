@@ -40,7 +40,8 @@ from pydicom.uid import (
 from dicom_core.errors import InvalidOptionError, MalformedInputError
 from dicom_core.limits import Limits
 from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure, one_line, transfer_syntax
-from dicom_core.render.frames import check_pixel_budget, frame_count
+from dicom_core.render.frames import check_pixel_budget, frame_count, pixel_description_problem
+
 
 TRANSFER_SYNTAXES: dict[str, UID] = {
     "explicit-vr-little-endian": ExplicitVRLittleEndian,
@@ -91,6 +92,9 @@ def transcode(ds: Dataset, options: TranscodeOptions, limits: Limits) -> Dataset
             )
         return with_transfer_syntax(result, TRANSFER_SYNTAXES[options.transfer_syntax])
     check_pixel_budget(ds, limits)
+    problem = pixel_description_problem(ds)
+    if problem is not None:
+        raise MalformedInputError(f"The pixel data cannot be transcoded: {problem}")
     if options.transfer_syntax in UNCOMPRESSED and is_native_little_endian(ds):
         return with_transfer_syntax(result, TRANSFER_SYNTAXES[options.transfer_syntax])  # the bytes stay as they are
     check_fits(ds, options)

@@ -1,12 +1,15 @@
 """Fixtures that act like a client of the API: register, log in, create a profile and a key."""
 
 import itertools
+import logging
 from functools import partial
 from pathlib import Path
 
 import pytest
 from django.http import HttpResponse
 from rest_framework.test import APIClient as DrfApiClient
+
+from dicom_core.internal_errors import LOGGER_NAME as INTERNAL_ERROR_LOGGER
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 BENCH_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench-data"
@@ -28,6 +31,28 @@ class APIClient(DrfApiClient):
         whole.wsgi_request = response.wsgi_request
         return whole
 _emails = itertools.count(1)
+
+
+class _Collected(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_internal_errors(request):
+    """Every test (the fuzz runs included) fails when our code logs an internal error: a bug
+    of ours met while rendering, which a client sees as an ImageError with a reference."""
+    collected = _Collected()
+    logger = logging.getLogger(INTERNAL_ERROR_LOGGER)
+    logger.addHandler(collected)
+    yield
+    logger.removeHandler(collected)
+    if collected.records and request.node.get_closest_marker("internal_error_expected") is None:
+        pytest.fail("Internal error(s) logged:\n" + "\n".join(record.getMessage() for record in collected.records))
 
 
 @pytest.fixture

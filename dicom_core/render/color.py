@@ -4,6 +4,8 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, convert_color_space
 
+from dicom_core.render.values import whole
+
 # What each decoded photometric interpretation needs to become RGB. J2K decoders apply the
 # inverse component transform of YBR_ICT / YBR_RCT themselves, so those arrive as RGB values.
 YBR_FULL_FAMILY = {"YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420"}
@@ -18,7 +20,7 @@ def to_rgb8(array: np.ndarray, ds: Dataset, photometric: str) -> np.ndarray:
     """A decoded color frame as (rows, columns, 3) uint8."""
     if photometric == "PALETTE COLOR":
         return palette_to_rgb8(array, ds)
-    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
+    bits = whole(ds, "BitsStored", low=1, high=16) or whole(ds, "BitsAllocated", 8, low=1, high=16)
     if photometric in YBR_FULL_FAMILY:  # only 8-bit YBR exists in practice
         array = convert_color_space(array, "YBR_FULL", "RGB")
     return scale_to_uint8(array, bits)

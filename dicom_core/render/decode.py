@@ -9,10 +9,10 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.encaps import get_frame
 from pydicom.pixels import get_decoder
-from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import UID
 
 from dicom_core.render.frames import frame_count
+from dicom_core.render.values import whole
 
 JPEG_PROCESSES = {
     "1.2.840.10008.1.2.4.50",  # baseline
@@ -36,15 +36,19 @@ class UndecodableFrameError(Exception):
 
 
 def is_decoder_failure(exc: BaseException) -> bool:
-    """Decoders fail with Exceptions and, in Rust ones, pyo3's PanicException (a BaseException)."""
+    """Whether an exception a decoder raised on this file's bytes is its failure to decode them:
+    decoders fail with Exceptions and, in Rust ones, pyo3's PanicException (a BaseException).
+    Only called around decoder calls: anything raised elsewhere is a bug of ours."""
     return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit))
 
 
 def transfer_syntax(ds: Dataset) -> UID:
+    """The file meta's Transfer Syntax UID; when there is none, or a damaged file holds something
+    that is not one string (several values, bytes), what pydicom's reader parsed the file as."""
     meta = getattr(ds, "file_meta", None)
     uid = meta.get("TransferSyntaxUID") if meta is not None else None
-    if uid is None:  # no file meta: pydicom's reader knows what it parsed
-        uid = "1.2.840.10008.1.2" if ds.is_implicit_VR else "1.2.840.10008.1.2.1"
+    if not isinstance(uid, str) or not uid:
+        return UID("1.2.840.10008.1.2" if ds.is_implicit_VR else "1.2.840.10008.1.2.1")
     return UID(uid)
 
 
@@ -58,7 +62,10 @@ def plugin_order(uid: UID, available: tuple[str, ...]) -> list[str]:
 def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
     """One frame as (rows, columns[, samples]) and the photometric interpretation of that array."""
     uid = transfer_syntax(ds)
-    check_native_length(ds, uid)
+    if not uid.is_transfer_syntax:
+        raise UndecodableFrameError(f"Unsupported transfer syntax {uid}: it is no transfer syntax pydicom knows.")
+    options = pixel_options(ds)
+    check_native_length(ds, uid, options)
     try:
         decoder = get_decoder(uid)
     except NotImplementedError as exc:
@@ -66,7 +73,7 @@ def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
     failures = []
     for plugin in plugin_order(uid, tuple(decoder.available_plugins)):
         try:
-            array, meta = decoder.as_array(ds, index=index, decoding_plugin=plugin, as_rgb=False)
+            array, meta = decoder.as_array(ds, index=index, decoding_plugin=plugin, as_rgb=False, **options)
             return array, str(meta["photometric_interpretation"])
         except BaseException as exc:
             if not is_decoder_failure(exc):
@@ -88,11 +95,35 @@ def one_line(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
-def check_native_length(ds: Dataset, uid: UID) -> None:
+def pixel_options(ds: Dataset) -> dict:
+    """The pixel description as the decoders are told it: each value a number of the right kind
+    (plan_frames made sure Rows, Columns, Bits Allocated, Samples per Pixel and Photometric
+    Interpretation are usable). A damaged file's optional values of an unexpected type (Bits
+    Stored as text, several Pixel Representations) fall back to their defaults, as DCMTK's do,
+    instead of making a decoder compare a number with a string."""
+    bits_allocated = whole(ds, "BitsAllocated")
+    bits_stored = whole(ds, "BitsStored", low=1, high=bits_allocated) or bits_allocated
+    return {
+        "rows": whole(ds, "Rows"),
+        "columns": whole(ds, "Columns"),
+        "samples_per_pixel": whole(ds, "SamplesPerPixel"),
+        "bits_allocated": bits_allocated,
+        "bits_stored": bits_stored,
+        "pixel_representation": whole(ds, "PixelRepresentation", 0, high=1),
+        "planar_configuration": whole(ds, "PlanarConfiguration", 0, high=1),
+        "number_of_frames": frame_count(ds),
+        "photometric_interpretation": ds.PhotometricInterpretation,
+    }
+
+
+def check_native_length(ds: Dataset, uid: UID, options: dict) -> None:
     """Uncompressed pixel data shorter than declared is truncated; say so plainly."""
     if uid.is_compressed or "PixelData" not in ds:
         return
-    expected = get_expected_length(ds, unit="bytes")
+    samples = options["rows"] * options["columns"] * options["number_of_frames"] * options["samples_per_pixel"]
+    expected = -(-samples // 8) if options["bits_allocated"] == 1 else samples * options["bits_allocated"] // 8
+    if options["photometric_interpretation"] == "YBR_FULL_422":  # two samples of chroma for two pixels
+        expected = expected // 3 * 2
     actual = len(ds.PixelData or b"")
     if actual < expected:
         raise UndecodableFrameError(
@@ -106,8 +137,8 @@ def decode_jpeg_with_imagecodecs(ds: Dataset, index: int) -> tuple[np.ndarray, s
 
     fragment = get_frame(ds.PixelData, index, number_of_frames=frame_count(ds))
     array = imagecodecs.jpeg8_decode(fragment)
-    if int(ds.get("PixelRepresentation") or 0) == 1 and array.ndim == 2:
-        array = sign_extend(array, int(ds.get("BitsStored") or 16))
+    if whole(ds, "PixelRepresentation", 0) == 1 and array.ndim == 2:
+        array = sign_extend(array, whole(ds, "BitsStored", 16, low=1, high=16))
     photometric = "RGB" if array.ndim == 3 else str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
     return array, photometric
 

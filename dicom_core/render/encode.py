@@ -8,7 +8,11 @@ from io import BytesIO
 import imagecodecs
 import numpy as np
 from PIL import Image
+from collections.abc import Sequence
+
 from pydicom.dataset import Dataset
+
+from dicom_core.render.values import first_number, number
 
 DEFAULT_FRAME_DURATION_MS = 100  # when the file gives no Frame Time, Frame Time Vector or Cine Rate
 MAX_GIF_FRAME_DURATION_MS = 65535 * 10
@@ -72,16 +76,16 @@ def frame_durations_ms(ds: Dataset, frames: list[int]) -> list[int]:
     so a frame lasts until the next one starts: entry i + 1.
     """
     vector = ds.get("FrameTimeVector")
-    if vector:
-        increments = [float(v) for v in vector]
+    if vector and not isinstance(vector, (str, bytes)) and isinstance(vector, Sequence):
+        increments = [first_number([v]) or 0.0 for v in vector]
         per_frame = increments[1:] + increments[-1:]
         return [
             round_duration(per_frame[i]) if i < len(per_frame) else DEFAULT_FRAME_DURATION_MS for i in frames
         ]
-    if ds.get("FrameTime"):
-        return [round_duration(float(ds.FrameTime))] * len(frames)
-    if ds.get("CineRate"):
-        return [round_duration(1000.0 / float(ds.CineRate))] * len(frames)
+    if number(ds, "FrameTime"):
+        return [round_duration(number(ds, "FrameTime"))] * len(frames)
+    if number(ds, "CineRate"):
+        return [round_duration(1000.0 / number(ds, "CineRate"))] * len(frames)
     return [DEFAULT_FRAME_DURATION_MS] * len(frames)
 
 

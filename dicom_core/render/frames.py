@@ -4,6 +4,7 @@ from pydicom.dataset import Dataset
 
 from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
+from dicom_core.render.values import whole
 
 PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
@@ -16,21 +17,29 @@ def frame_count(ds: Dataset) -> int:
     """Frames declared by the dataset: 0 without pixel data, else NumberOfFrames (at least 1)."""
     if not has_pixel_data(ds):
         return 0
-    try:
-        return max(int(ds.get("NumberOfFrames") or 1), 1)
-    except (TypeError, ValueError):
-        return 1
+    return whole(ds, "NumberOfFrames", 1, low=1)
 
 
 def declared_pixel_bytes(ds: Dataset) -> int:
     """Bytes that decoding every frame would allocate, judged from the header alone."""
     if not has_pixel_data(ds):
         return 0
-    rows = int(ds.get("Rows") or 0)
-    columns = int(ds.get("Columns") or 0)
-    samples = int(ds.get("SamplesPerPixel") or 1)
-    bits = int(ds.get("BitsAllocated") or 8)
+    rows, columns = whole(ds, "Rows", 0), whole(ds, "Columns", 0)
+    samples, bits = whole(ds, "SamplesPerPixel", 1), whole(ds, "BitsAllocated", 8)
     return rows * columns * frame_count(ds) * samples * max(bits // 8, 1)
+
+
+def pixel_description_problem(ds: Dataset) -> str | None:
+    """Why the pixel data cannot be described (the file's fault), or None: the Image Pixel
+    module's Type 1 Rows, Columns, Bits Allocated and Samples per Pixel must be positive whole
+    numbers (at most 4 samples) and Photometric Interpretation one text value."""
+    for keyword, high in (("Rows", 2**16), ("Columns", 2**16), ("BitsAllocated", 64), ("SamplesPerPixel", 4)):
+        if whole(ds, keyword, low=1, high=high) is None:
+            state = "missing" if ds.get(keyword) is None else f"not one whole number from 1 to {high}"
+            return f"The pixel data cannot be decoded: {keyword} is {state}."
+    if not isinstance(ds.get("PhotometricInterpretation"), str):
+        return "The pixel data cannot be decoded: PhotometricInterpretation is missing or not one value."
+    return None
 
 
 def check_pixel_budget(ds: Dataset, limits: Limits) -> None:

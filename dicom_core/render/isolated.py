@@ -1,35 +1,99 @@
 """Rendering in worker processes, so that a decoder that crashes natively or stalls costs
-one request its images (an error within a bounded time), never the calling worker.
+one file its images (an error within a bounded time), never the calling worker.
 
 The pool is started once per process (spawned, not forked: decoders' threads and locks do not
-survive a fork) and reused; the frames of one request are spread over its processes, each
-re-reading the dataset from the bytes. A pool broken by a crash, or holding a stalled frame,
-is killed and replaced.
+survive a fork) and reused. One request's file is put once in shared memory; each task renders
+one image (a frame, or an animated GIF) and names the shared block, and a worker parses the
+file once per request (with reading.read_dataset, the same checked parse as the request's) and
+keeps it for that request's next tasks. A few tasks are in flight at a time and their images
+are given back in order as they come, so memory holds a few frames, not the file's answer.
+A pool broken by a crash, or holding a stalled frame, is killed and replaced.
 """
 
 import multiprocessing
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
-from io import BytesIO
+from multiprocessing.shared_memory import SharedMemory
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from dicom_core.internal_errors import InternalError, report_of
 from dicom_core.limits import Limits
-from dicom_core.render.decode import transfer_syntax
-from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
-from dicom_core.render.options import RenderOptions, RenderResult
-from dicom_core.render.passthrough import stored_jpeg_frames
-from dicom_core.render.pipeline import no_pixel_data_reason, render_dataset
+from dicom_core.render.decode import UndecodableFrameError
+from dicom_core.render.options import RenderOptions
+from dicom_core.render.pipeline import RenderedImage, render_group
 
 WORKER_PROCESSES = 2
+TASKS_IN_FLIGHT = 2 * WORKER_PROCESSES  # both workers busy, and the next task queued for each
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+
+
+class WorkerPool:
+    """The executor for native decoders (see stream.py)."""
+
+    def images(self, ds, data, options, limits, groups) -> Iterator[RenderedImage]:
+        block = SharedMemory(create=True, size=max(len(data), 1))
+        try:
+            block.buf[: len(data)] = data
+            yield from images_in_pool(block.name, len(data), options, limits, groups)
+        finally:
+            block.close()
+            block.unlink()
+
+
+WORKER_POOL = WorkerPool()
+
+
+def images_in_pool(
+    block: str, size: int, options: RenderOptions, limits: Limits, groups: tuple[tuple[int, ...], ...]
+) -> Iterator[RenderedImage]:
+    """Each group's image in order. A crash or an image slower than limits.frame_timeout_seconds
+    a frame (or a file slower than limits.render_timeout_seconds) raises UndecodableFrameError."""
+    deadline = time.monotonic() + limits.render_timeout_seconds
+    next_group, retried = 0, False
+    pool, pending = get_pool(), deque()
+    try:
+        while next_group < len(groups) or pending:
+            while next_group < len(groups) and len(pending) < TASKS_IN_FLIGHT:
+                group = groups[next_group]
+                pending.append((group, submit(pool, block, size, options, limits, group)))
+                next_group += 1
+            group, future = pending[0]
+            timeout = min(limits.frame_timeout_seconds * len(group), deadline - time.monotonic())
+            try:
+                image = future.result(timeout=max(timeout, 0))
+            except FutureTimeoutError:
+                discard_pool(pool)
+                raise UndecodableFrameError("Rendering took too long and was given up.") from None
+            except (BrokenProcessPool, CancelledError):
+                if retried or _pool is pool:  # this file took the pool down
+                    discard_pool(pool)
+                    raise UndecodableFrameError("The pixel data crashed the decoder.") from None
+                # another request's file took the pool down: once more, from this image on
+                retried, pool = True, get_pool()
+                next_group -= len(pending)
+                pending.clear()
+                continue
+            pending.popleft()
+            yield image
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def submit(pool: ProcessPoolExecutor, block: str, size: int, options, limits, group) -> Future:
+    try:
+        return pool.submit(render_in_worker, block, size, options, limits, group)
+    except BrokenProcessPool:  # broken before this request: a fresh pool, once
+        discard_pool(pool)
+        return get_pool().submit(render_in_worker, block, size, options, limits, group)
 
 
 class WorkerTimedOut(Exception):
@@ -61,95 +125,36 @@ def call_in_pool(function, *args, timeout: float):
     raise WorkerCrashed()
 
 
-def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
-    """render_isolated on the DICOM file `data`, parsed here."""
-    return render_isolated(dcmread(BytesIO(data), force=True), data, options, limits)
+# In a worker process: the file of the request it last served, by shared block name.
+_parsed: tuple[str, Dataset] | None = None
 
 
-def render_isolated(ds: Dataset, data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
-    """render_dataset on `ds` (the file `data` already parsed, with its pixel data), run in the
-    worker pool when a native decoder is needed; here when nothing native can crash (native pixel
-    data: numpy only) or nothing is decoded (stored JPEG frames sent as they are).
-
-    Raises what render_dataset raises for the caller's fault (InvalidOptionError,
-    LimitExceededError), checked here before any work is sent. A crash or a frame slower than
-    limits.frame_timeout_seconds (or a file slower than limits.render_timeout_seconds) gives a
-    RenderResult with `error`.
-    """
-    if is_read_by_numpy_alone(ds):
-        return render_dataset(ds, options, limits)  # which makes every check below itself
-    indexes = selected_frames(ds, options.frames)
-    if not has_pixel_data(ds):
-        return RenderResult(images=[], rendering=None, error=no_pixel_data_reason(ds))
-    check_pixel_budget(ds, limits)
-    stored = stored_jpeg_frames(ds, options, indexes)
-    if stored is not None:
-        return stored
-    chunks = [indexes] if options.animate else split_evenly(indexes, WORKER_PROCESSES)
-    budget = min(limits.frame_timeout_seconds * max(len(chunk) for chunk in chunks), limits.render_timeout_seconds)
-    return render_in_pool(data, options, limits, chunks, time.monotonic() + budget)
-
-
-def is_read_by_numpy_alone(ds: Dataset) -> bool:
-    """Native (uncompressed or deflated) pixel data; anything else, a UID that is no transfer
-    syntax included, goes to the pool, whose decoders say why they cannot read it."""
+def render_in_worker(block: str, size: int, options: RenderOptions, limits: Limits, group: tuple[int, ...]) -> RenderedImage:
+    """One image. Raises UndecodableFrameError (the file's fault) or InternalError (a report of
+    our bug without its message: the message could quote patient data)."""
     try:
-        return not transfer_syntax(ds).is_encapsulated
-    except ValueError:  # pydicom: "UID is not a transfer syntax"
-        return False
+        return render_group(dataset_in_block(block, size, limits), group, options)
+    except UndecodableFrameError:
+        raise
+    except Exception as exc:
+        raise InternalError(report_of(exc)) from None
 
 
-def split_evenly(indexes: list[int], parts: int) -> list[list[int]]:
-    """Contiguous chunks, so the images come back in the order asked."""
-    size = -(-len(indexes) // parts) or 1
-    return [indexes[start : start + size] for start in range(0, len(indexes), size)] or [[]]
+def dataset_in_block(block: str, size: int, limits: Limits) -> Dataset:
+    global _parsed
+    if _parsed is None or _parsed[0] != block:
+        from dicom_core.reading import read_dataset
 
-
-def submit_chunks(
-    data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]]
-) -> tuple[ProcessPoolExecutor, list[Future]] | None:
-    """One try, and one more on a fresh pool if the pool had broken before this request."""
-    for _ in range(2):
-        pool = get_pool()
+        _parsed = None  # the previous request's file is not kept while this one is read
+        # Opening registers the block again with the resource tracker, which spawned workers
+        # share with the process that made it (a set of names): its unlink unregisters both.
+        shared = SharedMemory(name=block)
         try:
-            return pool, [
-                pool.submit(render_in_worker, data, replace(options, frames=tuple(chunk)), limits)
-                for chunk in chunks
-            ]
-        except BrokenProcessPool:
-            discard_pool(pool)
-    return None
-
-
-def render_in_pool(
-    data: bytes, options: RenderOptions, limits: Limits, chunks: list[list[int]], deadline: float, *, retry: bool = True
-) -> RenderResult:
-    submitted = submit_chunks(data, options, limits, chunks)
-    if submitted is None:
-        return RenderResult(images=[], rendering=None, error="The rendering workers could not be started.")
-    pool, futures = submitted
-    try:
-        return merge([future.result(timeout=max(deadline - time.monotonic(), 0)) for future in futures])
-    except FutureTimeoutError:
-        discard_pool(pool)
-        return RenderResult(images=[], rendering=None, error="Rendering took too long and was given up.")
-    except (BrokenProcessPool, CancelledError):
-        if retry and _pool is not pool:  # another request's file took the pool down: once more
-            return render_in_pool(data, options, limits, chunks, deadline, retry=False)
-        discard_pool(pool)
-        return RenderResult(images=[], rendering=None, error="The pixel data crashed the decoder.")
-
-
-def merge(results: list[RenderResult]) -> RenderResult:
-    failed = next((result for result in results if result.error), None)
-    if failed is not None:
-        return failed
-    images = [image for result in results for image in result.images]
-    return RenderResult(images=images, rendering=results[0].rendering, error=None)
-
-
-def render_in_worker(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
-    return render_dataset(dcmread(BytesIO(data), force=True), options, limits)
+            data = bytes(shared.buf[:size])
+        finally:
+            shared.close()
+        _parsed = (block, read_dataset(data, limits))
+    return _parsed[1]
 
 
 def get_pool() -> ProcessPoolExecutor:
@@ -165,8 +170,13 @@ def get_pool() -> ProcessPoolExecutor:
 
 
 def import_renderer() -> None:
-    """Pay the imports (pydicom, numpy, Pillow, decoders) when a worker starts, not on a request."""
+    """Pay the imports (pydicom, numpy, Pillow, decoders) when a worker starts, not on a request,
+    and keep pydicom's messages (they quote element values) out of its output."""
+    import dicom_core.reading  # noqa: F401
     import dicom_core.render.pipeline  # noqa: F401
+    from dicom_core.logging_safety import silence_pydicom_logging
+
+    silence_pydicom_logging()
 
 
 def discard_pool(pool: ProcessPoolExecutor | None) -> None:

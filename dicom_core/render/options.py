@@ -56,10 +56,3 @@ class RenderOptions:
 def _check_range(name: str, value: int | None, bounds: tuple[int, int], what: str) -> None:
     if value is not None and not bounds[0] <= value <= bounds[1]:
         raise InvalidOptionError(f"{what} must be a whole number from {bounds[0]} to {bounds[1]}.", field=name)
-
-
-@dataclass
-class RenderResult:
-    images: list[bytes]  # encoded images, one per frame (or one animated GIF)
-    rendering: dict | None  # {"window", "voi_source", "inverted", "color"} of the first rendered frame
-    error: str | None  # why there are no images

@@ -14,14 +14,15 @@ from dicom_core.errors import MalformedInputError
 from dicom_core.images import JPEG_BASELINE_SOF, read_jpeg_header
 from dicom_core.render.decode import transfer_syntax
 from dicom_core.render.frames import frame_count
-from dicom_core.render.options import RenderOptions, RenderResult
+from dicom_core.render.pipeline import RenderedImage
+from dicom_core.render.options import RenderOptions
 from dicom_core.render.voi import choose_voi, display_values, grayscale_rendering
 
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 STORED_VALUES = np.arange(256, dtype=np.uint8)
 
 
-def stored_jpeg_frames(ds: Dataset, options: RenderOptions, indexes: list[int]) -> RenderResult | None:
+def stored_jpeg_frames(ds: Dataset, options: RenderOptions, indexes: list[int]) -> list[RenderedImage] | None:
     """The selected frames' stored bytes and their rendering, or None when they must be rendered."""
     if not (asks_unchanged_jpeg(options) and is_plain_baseline_gray(ds)):
         return None
@@ -31,7 +32,7 @@ def stored_jpeg_frames(ds: Dataset, options: RenderOptions, indexes: list[int]) 
     frames = stored_frames(ds, indexes)
     if frames is None or not all(is_baseline_gray_frame(frame, ds) for frame in frames):
         return None
-    return RenderResult(images=frames, rendering=renderings[0], error=None)
+    return [RenderedImage(frame, rendering) for frame, rendering in zip(frames, renderings)]
 
 
 def asks_unchanged_jpeg(options: RenderOptions) -> bool:

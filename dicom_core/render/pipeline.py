@@ -1,6 +1,10 @@
-"""The pipeline, one frame at a time: decode -> modality -> VOI -> invert -> color -> resize -> encode."""
+"""The pipeline, one frame at a time: decode -> modality -> VOI -> invert -> color -> resize -> encode.
 
-from collections.abc import Iterator
+`plan_frames` makes every check once, before any decoding; `render_group` makes one image (a
+frame, or an animated GIF of several), in whichever thread or process the executor chose.
+"""
+
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -8,14 +12,12 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
-from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.render.color import is_color, to_rgb8
-from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure
+from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import encode_animated_gif, encode_image, frame_durations_ms
-from dicom_core.render.frames import check_pixel_budget, has_pixel_data, selected_frames
-from dicom_core.render.options import RenderOptions, RenderResult
-from dicom_core.render.passthrough import stored_jpeg_frames
+from dicom_core.render.frames import check_pixel_budget, has_pixel_data, pixel_description_problem, selected_frames
+from dicom_core.render.options import RenderOptions
 from dicom_core.render.resize import fit_within
 from dicom_core.render.voi import Voi, choose_voi, display_values, grayscale_rendering
 
@@ -58,63 +60,54 @@ def no_pixel_data_reason(ds: Dataset) -> str:
     sop_class = ds.get("SOPClassUID")
     if isinstance(sop_class, MultiValue):  # a damaged file can carry several
         sop_class = sop_class[0] if sop_class else None
-    name = f"{UID(sop_class).name}, {sop_class}" if sop_class else "no SOP class"
+    name = f"{UID(sop_class).name}, {sop_class}" if isinstance(sop_class, str) and sop_class else "no SOP class"
     return f"No pixel data in this file (SOP class {name})."
 
 
-def checked_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> list[int]:
-    """The frames to render. Raises InvalidOptionError, LimitExceededError, and
-    UndecodableFrameError when there is no pixel data."""
+@dataclass(frozen=True)
+class FramePlan:
+    """What one file's rendering will make: each group of 0-based frames becomes one image (one
+    frame each, or all of them in one animated GIF); or why there will be no image at all."""
+
+    groups: tuple[tuple[int, ...], ...]
+    no_image_reason: str | None = None
+
+
+def plan_frames(ds: Dataset, options: RenderOptions, limits: Limits) -> FramePlan:
+    """Every check, once, before any decoding. Raises InvalidOptionError (a frame the file does
+    not have) and LimitExceededError (the declared pixel bytes)."""
     indexes = selected_frames(ds, options.frames)
     if not has_pixel_data(ds):
-        raise UndecodableFrameError(no_pixel_data_reason(ds))
+        return FramePlan(groups=(), no_image_reason=no_pixel_data_reason(ds))
+    problem = pixel_description_problem(ds)
+    if problem is not None:
+        return FramePlan(groups=(), no_image_reason=problem)
     check_pixel_budget(ds, limits)
-    return indexes
+    if options.animate:
+        return FramePlan(groups=(tuple(indexes),))
+    return FramePlan(groups=tuple((index,) for index in indexes))
 
 
-def encode_for(image: Image.Image, options: RenderOptions) -> bytes:
-    return encode_image(
-        image, options.image_format, quality=options.jpeg_quality, png_compress_level=options.png_compress_level
+@dataclass(frozen=True)
+class RenderedImage:
+    image: bytes  # PNG, JPEG or GIF
+    rendering: dict  # {"window", "voi_source", "inverted", "color"} of its (first) frame
+
+
+def render_group(ds: Dataset, group: tuple[int, ...], options: RenderOptions) -> RenderedImage:
+    """One image: the frame of a one-frame group, or an animated GIF of the group's frames.
+    Raises UndecodableFrameError when a decoder cannot read a frame."""
+    if options.animate:
+        images, renderings = [], []
+        for index in group:
+            pixels, rendering = render_frame(ds, index, options.window)
+            images.append(to_image(pixels, options.max_size))
+            renderings.append(rendering)
+        return RenderedImage(encode_animated_gif(images, frame_durations_ms(ds, list(group))), renderings[0])
+    (index,) = group
+    pixels, rendering = render_frame(ds, index, options.window)
+    image = encode_image(
+        to_image(pixels, options.max_size), options.image_format,
+        quality=options.jpeg_quality, png_compress_level=options.png_compress_level,
     )
-
-
-def iter_frame_images(ds: Dataset, options: RenderOptions, indexes: list[int]) -> Iterator[tuple[Image.Image, dict]]:
-    for index in indexes:
-        pixels, rendering = render_frame(ds, index, options.window)
-        yield to_image(pixels, options.max_size), rendering
-
-
-def render_dataset(ds: Dataset, options: RenderOptions, limits: Limits) -> RenderResult:
-    """Every selected frame encoded (or stored JPEG frames sent as they are, see passthrough.py),
-    or an error saying why there are no images.
-
-    Raises only for the caller's fault or a limit: InvalidOptionError, LimitExceededError.
-    A frame that cannot be decoded (truncated, corrupt, unsupported, a decoder panic) gives
-    no images and the reason in `error`.
-    """
-    images: list[bytes] = []
-    frames: list[Image.Image] = []
-    rendering = None
-    try:
-        indexes = checked_frames(ds, options, limits)
-        stored = stored_jpeg_frames(ds, options, indexes)
-        if stored is not None:
-            return stored
-        for image, frame_rendering in iter_frame_images(ds, options, indexes):
-            rendering = rendering or frame_rendering
-            if options.animate and options.image_format == "gif":
-                frames.append(image)
-            else:
-                images.append(encode_for(image, options))
-    except UndecodableFrameError as exc:
-        return RenderResult(images=[], rendering=None, error=str(exc))
-    except (InvalidOptionError, LimitExceededError):
-        raise
-    except BaseException as exc:  # any other failure of a decoder or of broken pixel data
-        if not is_decoder_failure(exc):
-            raise
-        reason = f"The pixel data could not be rendered: {type(exc).__name__}: {exc}"
-        return RenderResult(images=[], rendering=None, error=reason)
-    if frames:
-        images = [encode_animated_gif(frames, frame_durations_ms(ds, indexes))]
-    return RenderResult(images=images, rendering=rendering, error=None)
+    return RenderedImage(image, rendering)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.pixels import apply_voi
 
-from dicom_core.render.modality import apply_modality, frame_group_item
+from dicom_core.render.modality import apply_modality, first_item, frame_group_item
+from dicom_core.render.values import lut_descriptor, number, whole
 
 
 @dataclass(frozen=True)
@@ -21,15 +21,11 @@ class Voi:
     window: tuple[float, float] | None = None  # (center, width) for the linear function
 
 
-def first_value(value) -> float:
-    """Window Center/Width are multi-valued; the first pair is the default view."""
-    return float(value[0] if isinstance(value, (MultiValue, list, tuple)) else value)
-
-
 def window_of(item: Dataset | None) -> tuple[float, float] | None:
-    if item is None or item.get("WindowCenter") is None or item.get("WindowWidth") is None:
-        return None
-    return first_value(item.WindowCenter), first_value(item.WindowWidth)
+    """The first Window Center/Width pair (they are multi-valued: the first is the default view);
+    None when either is absent or no number."""
+    center, width = number(item, "WindowCenter"), number(item, "WindowWidth")
+    return None if center is None or width is None else (center, width)
 
 
 def choose_voi(ds: Dataset, index: int, float_pixels: bool, requested: tuple[float, float] | None) -> Voi:
@@ -39,11 +35,11 @@ def choose_voi(ds: Dataset, index: int, float_pixels: bool, requested: tuple[flo
         return Voi("min-max")
     if (window := window_of(ds)) is not None:
         return Voi("file-window", window)
-    if ds.get("VOILUTSequence"):
+    if lut_descriptor(first_item(ds, "VOILUTSequence")) is not None:
         return Voi("voi-lut")
     if (window := window_of(frame_group_item(ds, index, "FrameVOILUTSequence"))) is not None:
         return Voi("file-window", window)
-    if int(ds.get("BitsStored") or ds.get("BitsAllocated") or 16) <= 8:
+    if bits_stored(ds, 16) <= 8:
         return Voi("none")
     return Voi("min-max")
 
@@ -70,16 +66,20 @@ def to_uint8(unit: np.ndarray) -> np.ndarray:
     return np.rint(unit, out=unit).astype(np.uint8)
 
 
+def bits_stored(ds: Dataset, default: int) -> int:
+    return whole(ds, "BitsStored", low=1, high=64) or whole(ds, "BitsAllocated", default, low=1, high=64)
+
+
 def stored_range(ds: Dataset) -> tuple[int, int]:
-    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
-    if int(ds.get("PixelRepresentation") or 0) == 1:
+    bits = bits_stored(ds, 8)
+    if whole(ds, "PixelRepresentation", 0) == 1:
         return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     return 0, (1 << bits) - 1
 
 
 def apply_voi_lut_sequence(values: np.ndarray, ds: Dataset) -> np.ndarray:
     """The first VOI LUT, its output scaled by the LUT's declared bits per entry."""
-    bits = int(ds.VOILUTSequence[0].LUTDescriptor[2])
+    _, _, bits = lut_descriptor(first_item(ds, "VOILUTSequence"))
     lut_input = np.rint(values).astype(np.int64)  # LUTs are indexed by integers
     output = apply_voi(lut_input, ds, index=0).astype(np.float64)
     return to_uint8(output / ((1 << bits) - 1))

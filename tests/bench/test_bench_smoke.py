@@ -27,7 +27,7 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads(output.read_text())
     assert {"started", "smoke", "rounds", "machine", "service", "orthanc", "render", "metadata_only",
-            "concurrency", "cheapest_requests", "memory", "memory_jpeg", "targets"} <= results.keys()
+            "concurrency", "cheapest_requests", "memory", "memory_jpeg", "memory_long", "targets"} <= results.keys()
     assert results["smoke"] is True and results["orthanc"] is None
     assert len(results["machine"]["loadavg_start"]) == 3 and len(results["machine"]["loadavg_end"]) == 3
     render = results["render"][0]
@@ -39,7 +39,7 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert results["concurrency"][0]["ours"]["requests"] > 0
     for measured in (results["concurrency"][0]["ours"], results["cheapest_requests"]["ours"]):
         assert measured["requests"] > 0 and measured["failed"] == 0 and measured["server_cpu_ms_per_request"] > 0
-    for memory in (results["memory"], results["memory_jpeg"]):
+    for memory in (results["memory"], results["memory_jpeg"], results["memory_long"]):
         assert memory["peak_rss_mb"] > 0 and memory["answer_bytes"] > 0
     assert {t["met"] for t in results["targets"]} <= {True, False, None}
     assert "targets:" in completed.stdout

@@ -9,7 +9,6 @@ from django.test import override_settings
 from pydicom import dcmread
 
 from developers.models import DeveloperProfile
-from dicom_api.limits import configured_limits
 from tests.conftest import CORPUS, api_key_header
 
 pytestmark = pytest.mark.django_db
@@ -186,11 +185,7 @@ def test_the_read_endpoints_limits_apply(developer, path):
         too_big = post(developer, path, corpus("CT_small.dcm"), **fields)
     # each member (32 KiB of pixels) fits the budget, the zip as a whole does not: refused before a byte is sent
     with override_settings(DICOM_LIMITS={"max_decoded_bytes": 80_000}):
-        configured_limits.cache_clear()
-        try:
-            over_budget = post(developer, path, zip_of({"1.dcm": corpus("CT_small.dcm"), "2.dcm": corpus("CT_small.dcm"), "3.dcm": corpus("CT_small.dcm")}), name="ct.zip", **fields)
-        finally:
-            configured_limits.cache_clear()
+        over_budget = post(developer, path, zip_of({"1.dcm": corpus("CT_small.dcm"), "2.dcm": corpus("CT_small.dcm"), "3.dcm": corpus("CT_small.dcm")}), name="ct.zip", **fields)
 
     assert too_big.status_code == 413 and "error" in too_big.json()
     assert over_budget.status_code == 413 and over_budget.json()["limit"] == "max_decoded_bytes"
@@ -199,11 +194,7 @@ def test_the_read_endpoints_limits_apply(developer, path):
 def test_a_transcode_that_outlasts_its_time_is_given_up_and_the_next_call_works(developer):
     # the decoding runs in the worker pool: a stalled decoder is killed with it, the caller answers
     with override_settings(DICOM_LIMITS={"frame_timeout_seconds": 0.001}):
-        configured_limits.cache_clear()
-        try:
-            stalled = post(developer, TRANSCODE, corpus("JPEG2000.dcm"), transfer_syntax="rle")
-        finally:
-            configured_limits.cache_clear()
+        stalled = post(developer, TRANSCODE, corpus("JPEG2000.dcm"), transfer_syntax="rle")
     after = post(developer, TRANSCODE, corpus("JPEG2000.dcm"), transfer_syntax="rle")
 
     assert stalled.status_code == 413 and stalled.json()["limit"] == "render_timeout_seconds"

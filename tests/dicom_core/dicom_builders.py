@@ -1,5 +1,6 @@
 """Hostile DICOM files and zips, built byte by byte for the reading-side tests."""
 
+import json
 import struct
 import zipfile
 from io import BytesIO
@@ -100,3 +101,11 @@ def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def read_answer(data: bytes, options, limits) -> dict:
+    """read_file's result as the client receives it (dicom_api/answer.py's JSON), read whole."""
+    from dicom_api.answer import read_answer_chunks
+    from dicom_core.read import read_file
+
+    return json.loads(b"".join(read_answer_chunks(read_file(data, options, limits))))

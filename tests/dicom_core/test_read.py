@@ -10,15 +10,15 @@ from pydicom.dataset import Dataset
 from dicom_core.errors import InvalidOptionError, LimitExceededError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.logging_safety import silence_pydicom_logging
-from dicom_core.read import ReadOptions, read_file
+from dicom_core.options import ReadOptions
 from dicom_core.render import RenderOptions
-from tests.dicom_core.dicom_builders import corpus_bytes, explicit_le_file, huge_rle_frames, tag, zip_of
+from tests.dicom_core.dicom_builders import corpus_bytes, explicit_le_file, huge_rle_frames, read_answer, tag, zip_of
 
 LIMITS = Limits()
 
 
 def test_one_file_gives_metadata_then_format_rendering_images():
-    result = read_file(corpus_bytes("SC_rgb_rle_2frame.dcm"), ReadOptions(), LIMITS)
+    result = read_answer(corpus_bytes("SC_rgb_rle_2frame.dcm"), ReadOptions(), LIMITS)
     assert list(result)[-3:] == ["ImageFormat", "Rendering", "Images"]
     assert result["ImageFormat"] == "PNG"
     assert result["Rendering"]["color"] == "RGB"
@@ -30,14 +30,14 @@ def test_one_file_gives_metadata_then_format_rendering_images():
 @pytest.mark.parametrize("image_format", ["jpeg", "gif"])
 def test_format_is_named_in_capitals(image_format):
     options = ReadOptions(render=RenderOptions(image_format=image_format))
-    result = read_file(corpus_bytes("MR_small.dcm"), options, LIMITS)
+    result = read_answer(corpus_bytes("MR_small.dcm"), options, LIMITS)
     assert result["ImageFormat"] == image_format.upper()
     assert Image.open(io.BytesIO(base64.b64decode(result["Images"][0]))).format == image_format.upper()
 
 
 def test_fields_and_no_images():
     options = ReadOptions(fields=("PatientName", "Rows", "RWavePointer"), images=False)
-    assert read_file(corpus_bytes("CT_small.dcm"), options, LIMITS) == {
+    assert read_answer(corpus_bytes("CT_small.dcm"), options, LIMITS) == {
         "PatientName": "CompressedSamples^CT1",
         "Rows": "128",
         "RWavePointer": None,
@@ -45,12 +45,12 @@ def test_fields_and_no_images():
 
 
 def test_no_images_reads_no_pixel_data():
-    result = read_file(corpus_bytes("CT_small.dcm"), ReadOptions(images=False), LIMITS)
+    result = read_answer(corpus_bytes("CT_small.dcm"), ReadOptions(images=False), LIMITS)
     assert "PixelData" not in result and "Images" not in result
 
 
 def test_truncated_pixel_data_gives_metadata_and_an_image_error():
-    result = read_file(corpus_bytes("MR_truncated.dcm"), ReadOptions(), LIMITS)
+    result = read_answer(corpus_bytes("MR_truncated.dcm"), ReadOptions(), LIMITS)
     assert result["Rows"] == "64"
     assert result["Images"] == []
     assert "truncated" in result["ImageError"]
@@ -58,19 +58,19 @@ def test_truncated_pixel_data_gives_metadata_and_an_image_error():
 
 
 def test_a_file_without_pixel_data_says_why():
-    result = read_file(corpus_bytes("rtplan.dcm"), ReadOptions(), LIMITS)
+    result = read_answer(corpus_bytes("rtplan.dcm"), ReadOptions(), LIMITS)
     assert result["Images"] == [] and "No pixel data" in result["ImageError"]
 
 
 def test_huge_declared_frames_are_refused_before_decoding():
     with pytest.raises(LimitExceededError) as caught:
-        read_file(huge_rle_frames(), ReadOptions(), LIMITS)
+        read_answer(huge_rle_frames(), ReadOptions(), LIMITS)
     assert caught.value.limit == "max_decoded_bytes"
 
 
 def test_neither_dicom_nor_zip():
     with pytest.raises(NotDicomError):
-        read_file(b"just some text", ReadOptions(), LIMITS)
+        read_answer(b"just some text", ReadOptions(), LIMITS)
 
 
 def test_zip_lists_files_and_skipped_members():
@@ -83,7 +83,7 @@ def test_zip_lists_files_and_skipped_members():
             "series/plan": corpus_bytes("rtplan.dcm"),
         }
     )
-    result = read_file(data, ReadOptions(), LIMITS)
+    result = read_answer(data, ReadOptions(), LIMITS)
     assert [f["name"] for f in result["files"]] == ["series/ct.dcm", "series/plan"]
     assert list(result["files"][0])[:2] == ["name", "SpecificCharacterSet"]
     assert len(result["files"][0]["Images"]) == 1
@@ -93,7 +93,7 @@ def test_zip_lists_files_and_skipped_members():
 
 
 def test_corpus_zip_reads_every_member():
-    result = read_file(corpus_bytes("study_77654033.zip"), ReadOptions(), LIMITS)
+    result = read_answer(corpus_bytes("study_77654033.zip"), ReadOptions(), LIMITS)
     assert len(result["files"]) == 7 and result["skipped"] == []
     assert all(len(f["Images"]) == 1 for f in result["files"])
 
@@ -101,9 +101,9 @@ def test_corpus_zip_reads_every_member():
 def test_pixel_budget_is_per_request_across_a_zip():
     ct = corpus_bytes("CT_small.dcm")  # 128 x 128 x 2 bytes = 32 KiB declared
     data = zip_of({"a.dcm": ct, "b.dcm": ct, "c.dcm": ct})
-    assert len(read_file(data, ReadOptions(), Limits(max_decoded_bytes=3 * 32768))["files"]) == 3
+    assert len(read_answer(data, ReadOptions(), Limits(max_decoded_bytes=3 * 32768))["files"]) == 3
     with pytest.raises(LimitExceededError) as caught:
-        read_file(data, ReadOptions(), Limits(max_decoded_bytes=2 * 32768 + 100))
+        read_answer(data, ReadOptions(), Limits(max_decoded_bytes=2 * 32768 + 100))
     assert caught.value.limit == "max_decoded_bytes"
 
 
@@ -113,7 +113,7 @@ def test_no_patient_value_reaches_the_logs_or_warnings(caplog):
     with caplog.at_level(logging.DEBUG), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         silence_pydicom_logging()  # again: pytest and catch_warnings reset the warning filters
-        result = read_file(data, ReadOptions(), LIMITS)
+        result = read_answer(data, ReadOptions(), LIMITS)
     assert result["SOPInstanceUID"] == "SECRETVALUE"
     assert "SECRETVALUE" not in caplog.text
     assert not [w for w in caught if "SECRETVALUE" in str(w.message)]
@@ -123,7 +123,7 @@ def test_no_patient_value_reaches_the_logs_or_warnings(caplog):
 
 
 def test_dicom_json_sits_beside_the_image_keys():
-    result = read_file(corpus_bytes("CT_small.dcm"), ReadOptions(metadata="dicom-json"), LIMITS)
+    result = read_answer(corpus_bytes("CT_small.dcm"), ReadOptions(metadata="dicom-json"), LIMITS)
     assert list(result)[-3:] == ["ImageFormat", "Rendering", "Images"]
     attributes = {key: value for key, value in result.items() if key not in ("ImageFormat", "Rendering", "Images")}
     assert Dataset.from_json(attributes).PatientName == "CompressedSamples^CT1"
@@ -132,15 +132,15 @@ def test_dicom_json_sits_beside_the_image_keys():
 
 def test_dicom_json_of_a_zip_member_keeps_its_name():
     data = zip_of({"ct.dcm": corpus_bytes("CT_small.dcm")})
-    result = read_file(data, ReadOptions(metadata="dicom-json", images=False, fields=("Modality",)), LIMITS)
+    result = read_answer(data, ReadOptions(metadata="dicom-json", images=False, fields=("Modality",)), LIMITS)
     assert result["files"] == [{"name": "ct.dcm", "00080060": {"vr": "CS", "Value": ["CT"]}}]
 
 
 @pytest.mark.parametrize("isolated", [True, False])
 def test_anonymized_metadata_but_images_from_the_original(isolated):
     data = corpus_bytes("examples_overlay.dcm")
-    plain = read_file(data, ReadOptions(isolated=isolated), LIMITS)
-    anonymized = read_file(data, ReadOptions(anonymize=True, isolated=isolated), LIMITS)
+    plain = read_answer(data, ReadOptions(isolated=isolated), LIMITS)
+    anonymized = read_answer(data, ReadOptions(anonymize=True, isolated=isolated), LIMITS)
     assert anonymized["Images"] == plain["Images"] and anonymized["Rendering"] == plain["Rendering"]
     assert anonymized["PatientIdentityRemoved"] == "YES"
     assert anonymized["SOPInstanceUID"] != plain["SOPInstanceUID"]
@@ -151,15 +151,15 @@ def test_one_uid_map_per_request():
     ct = corpus_bytes("CT_small.dcm")
     data = zip_of({"a.dcm": ct, "copy/a.dcm": ct})
     options = ReadOptions(anonymize=True, images=False, fields=("StudyInstanceUID", "SOPInstanceUID"))
-    first, copy = read_file(data, options, LIMITS)["files"]
+    first, copy = read_answer(data, options, LIMITS)["files"]
     assert first["SOPInstanceUID"] == copy["SOPInstanceUID"] != "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
-    again = read_file(data, options, LIMITS)["files"][0]
+    again = read_answer(data, options, LIMITS)["files"][0]
     assert again["StudyInstanceUID"] != first["StudyInstanceUID"]
 
 
 def test_a_missing_frame_in_a_zip_names_the_member():
     data = zip_of({"mr.dcm": corpus_bytes("emri_small.dcm"), "ct/one.dcm": corpus_bytes("CT_small.dcm")})
     with pytest.raises(InvalidOptionError) as caught:
-        read_file(data, ReadOptions(render=RenderOptions(frames=(2,))), LIMITS)
+        read_answer(data, ReadOptions(render=RenderOptions(frames=(2,))), LIMITS)
     assert caught.value.field == "frames"
     assert "'ct/one.dcm'" in caught.value.message and "Frame 3" in caught.value.message

@@ -112,9 +112,23 @@ def test_too_many_elements_are_refused_before_conversion():
     assert caught.value.limit == "max_data_elements"
 
 
-def test_an_ob_element_declaring_4_gib_reads_what_is_there():
-    dataset = read_dataset(ob_claiming(0xFFFFFFF0), LIMITS)
-    assert dataset[0x00091010].value == b"\x01\x02"
+def test_an_element_running_past_the_end_of_the_file_is_refused_naming_its_tag():
+    with pytest.raises(MalformedInputError) as refused:
+        read_dataset(ob_claiming(0xFFFFFFF0), LIMITS)  # and nothing asked for 4 GiB
+    assert "(0009,1010)" in refused.value.message and "4294967280" in refused.value.message
+
+
+@pytest.mark.parametrize("after_magic", [b"", b"\x00" * 8, bytes(range(256)) * 3, b"\x08\x00\x20\x00DA\x08\x0020200101"])
+def test_what_follows_dicm_must_parse_as_the_file_meta_group(after_magic):
+    with pytest.raises(MalformedInputError) as refused:
+        read_dataset(bytes(128) + b"DICM" + after_magic, LIMITS)
+    assert "group 0002" in refused.value.message
+
+
+def test_a_file_meta_element_running_past_the_end_is_refused():
+    data = corpus_bytes("CT_small.dcm")
+    with pytest.raises(MalformedInputError):
+        read_dataset(data[:140], LIMITS)
 
 
 def test_truncated_pixel_data_still_reads_metadata():

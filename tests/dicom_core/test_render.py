@@ -19,17 +19,10 @@ from pydicom.uid import JPEGBaseline8Bit
 
 from dicom_core.errors import InvalidOptionError, LimitExceededError
 from dicom_core.limits import Limits
-from dicom_core.render import (
-    RenderOptions,
-    check_pixel_budget,
-    frame_count,
-    render_dataset,
-)
-from dicom_core.render import isolated
+from dicom_core.render import IN_THREAD, RenderOptions, RenderResult, check_pixel_budget, executor_for, frame_count, isolated, stream
 from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, encode_png, frame_durations_ms
-from dicom_core.render.isolated import render_bytes_isolated, render_isolated
-from dicom_core.reading import read_dataset
+from dicom_core.reading import as_dicom_file, read_dataset
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 LIMITS = Limits()
@@ -53,9 +46,16 @@ def read(name: str) -> Dataset:
     return pydicom.dcmread(CORPUS / name, force=True)
 
 
-def render(name_or_ds, **options):
+def render(name_or_ds, **options) -> RenderResult:
+    """In this thread, read whole."""
     ds = read(name_or_ds) if isinstance(name_or_ds, str) else name_or_ds
-    return render_dataset(ds, RenderOptions(**options), LIMITS)
+    return stream.render(ds, b"", RenderOptions(**options), LIMITS, IN_THREAD).collect()
+
+
+def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
+    """As a request renders: parsed with its checks, native decoders in the pool, read whole."""
+    ds = read_dataset(data, limits)
+    return stream.render(ds, as_dicom_file(data), options, limits, executor_for(ds, isolated=True)).collect()
 
 
 def pixels(encoded: bytes) -> np.ndarray:
@@ -241,7 +241,7 @@ def test_budget_is_checked_from_declared_sizes_before_decoding():
         check_pixel_budget(ds, LIMITS)
     assert raised.value.limit == "max_decoded_bytes"
     with pytest.raises(LimitExceededError):  # raised before the first frame is decoded
-        render_dataset(ds, RenderOptions(frames=(0,)), LIMITS)
+        stream.render(ds, b"", RenderOptions(frames=(0,)), LIMITS, IN_THREAD)
     check_pixel_budget(read("CT_small.dcm"), LIMITS)  # a normal file passes
 
 
@@ -425,11 +425,51 @@ def test_png_encoder_round_trips_gray_and_rgb(shape, level):
     np.testing.assert_array_equal(np.asarray(decoded), values)
 
 
-@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_RLE.dcm", "emri_small.dcm"])
-def test_an_already_parsed_dataset_renders_as_its_bytes_do(name):
+@pytest.mark.parametrize("name", ["MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "JPEG2000.dcm"])
+def test_the_pool_and_this_thread_make_the_same_images(name):
     data = corpus_bytes(name)
-    parsed = read_dataset(data, LIMITS, stop_before_pixels=False)
-    assert render_isolated(parsed, data, RenderOptions(), LIMITS) == render_bytes_isolated(data, RenderOptions(), LIMITS)
+    ds = read_dataset(data, LIMITS)
+    in_pool = stream.render(ds, data, RenderOptions(), LIMITS, isolated.WORKER_POOL).collect()
+    assert in_pool == stream.render(ds, data, RenderOptions(), LIMITS, IN_THREAD).collect()
+    assert in_pool.error is None and in_pool.images
+
+
+def jpeg_file_with_a_broken_frame(broken: int, frames: int = 4) -> bytes:
+    ds = pydicom.dcmread(BytesIO(baseline_gray_jpeg_file(frames)))
+    fragments = list(generate_frames(ds.PixelData, number_of_frames=frames))
+    fragments[broken] = b"\xff\xd8 not a JPEG at all"
+    ds.PixelData = encapsulate(fragments)
+    out = BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("executor", ["pool", "thread"])
+def test_a_frame_that_fails_after_others_keeps_them_and_names_the_missing_frames(executor):
+    data = jpeg_file_with_a_broken_frame(broken=2)
+    ds = read_dataset(data, LIMITS)
+    chosen = isolated.WORKER_POOL if executor == "pool" else IN_THREAD
+    result = stream.render(ds, data, RenderOptions(frames=(3, 0, 2, 1)), LIMITS, chosen).collect()
+    assert len(result.images) == 2 and result.rendering is not None  # frames 4 and 1 were made
+    assert result.missing_frames == [3, 2]  # 1-based, in the order asked
+    assert "Frame 3 could not be decoded" in result.error
+
+
+@pytest.mark.internal_error_expected
+def test_a_bug_of_ours_is_logged_with_a_reference_and_no_values(monkeypatch, caplog):
+    def buggy(ds, group, options):
+        raise TypeError(f"'<' not supported for {ds.PatientName}")
+
+    monkeypatch.setattr(stream, "render_group", buggy)
+    result = render("CT_small.dcm")
+    assert result.images == [] and result.missing_frames == [1]
+    assert result.error.startswith("Internal error") and "reference" in result.error
+    (record,) = [record for record in caplog.records if record.name == "dicom_core.internal_error"]
+    assert record.levelname == "ERROR"
+    reference = result.error.split("reference ")[1].split(")")[0]
+    logged = record.getMessage()
+    assert reference in logged and "TypeError" in logged and "buggy" in logged  # where, and what kind
+    assert str(read("CT_small.dcm").PatientName) not in logged
 
 
 def test_a_request_whose_pool_another_request_discards_renders_on_a_new_one():

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from dicom_core.limits import Limits
-from dicom_core.render import RenderOptions, frame_count, render_dataset
+from dicom_core.render import IN_THREAD, RenderOptions, frame_count, render
 from dicom_core.render.decode import transfer_syntax
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -93,7 +93,7 @@ def test_every_frame_matches_dcmtk(name, dcmtk, tmp_path):
     readable = dcmtk_readable(path, ds, tmp_path)
     worst = float("inf")
     for frame in range(frame_count(ds)):
-        ours = render_dataset(ds, RenderOptions(frames=(frame,)), Limits())
+        ours = render(ds, b"", RenderOptions(frames=(frame,)), Limits(), IN_THREAD).collect()
         assert ours.error is None, ours.error
         expected = dcmtk_frame(dcmtk, readable, frame, voi_arguments(ds, ours.rendering), tmp_path / "f.png")
         actual = np.asarray(Image.open(BytesIO(ours.images[0])))
@@ -103,3 +103,32 @@ def test_every_frame_matches_dcmtk(name, dcmtk, tmp_path):
         worst = min(worst, psnr(actual, expected))
         assert worst >= MIN_PSNR_DB, f"frame {frame + 1}: PSNR {worst:.1f} dB"
     figures[name] = (frame_count(ds), worst)
+
+
+def rt_dose_file(path: Path, *, odd_types: bool) -> Path:
+    """A 16-bit RT Dose whose Bits Stored, High Bit and Pixel Representation have, with
+    odd_types, values of unexpected types (text, several values), as a damaged file has."""
+    ds = pydicom.Dataset()
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.481.2"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = "1.2.3.4.5.6"
+    ds.Modality, ds.DoseUnits, ds.DoseType, ds.DoseGridScaling = "RTDOSE", "GY", "PHYSICAL", "0.0001"
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated = 24, 32, 1, 16
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 15, 0
+    if odd_types:
+        ds.add_new(0x00280101, "CS", "16")  # Bits Stored as text
+        ds.add_new(0x00280102, "LO", "fifteen")  # High Bit as text
+        ds.add_new(0x00280103, "US", [0, 0])  # Pixel Representation twice
+    ds.PixelData = (np.add.outer(np.arange(24), np.arange(32)) * 1000).astype("<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_an_rt_dose_with_values_of_unexpected_types_renders_as_its_intent_and_as_dcmtk(dcmtk, tmp_path):
+    odd = render(pydicom.dcmread(rt_dose_file(tmp_path / "odd.dcm", odd_types=True)), b"", RenderOptions(), Limits(), IN_THREAD).collect()
+    intent = render(pydicom.dcmread(rt_dose_file(tmp_path / "ok.dcm", odd_types=False)), b"", RenderOptions(), Limits(), IN_THREAD).collect()
+    assert odd.error is None and odd.images == intent.images and odd.rendering == intent.rendering
+    expected = dcmtk_frame(dcmtk, tmp_path / "ok.dcm", 0, voi_arguments(None, intent.rendering), tmp_path / "f.png")
+    assert psnr(np.asarray(Image.open(BytesIO(odd.images[0]))), expected) >= MIN_PSNR_DB
