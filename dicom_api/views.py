@@ -53,7 +53,9 @@ class DicomReadApi(DicomApiView):
     def post(self, request):
         serializer = ReadRequestSerializer.from_request(request)
         options = serializer.read_options()
-        data = serializer.validated_data["file"].read()
+        upload = serializer.validated_data["file"]
+        data = upload.read()
+        upload.close()  # frees its buffer: the file is held once while it is read, not twice
         try:
             result = read_file(data, options, configured_limits())
         except InvalidOptionError as exc:  # e.g. a frame the file does not have

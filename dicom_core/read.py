@@ -20,7 +20,7 @@ from dicom_core.errors import InvalidOptionError, MalformedInputError, NotDicomE
 from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
 from dicom_core.options import ReadOptions
-from dicom_core.reading import as_dicom_file, is_zip, read_dataset
+from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render import ImageStream, declared_pixel_bytes, executor_for, render
 from dicom_core.render.pipeline import plan_frames
 
@@ -59,7 +59,7 @@ def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[st
     dataset = read_dataset(data, limits, stop_before_pixels=not options.images)
     images = None
     if options.images:
-        images = render(dataset, as_dicom_file(data), options.render, limits, executor_for(dataset, isolated=options.isolated))
+        images = render(dataset, options.render, limits, executor_for(dataset, isolated=options.isolated))
     return FileReading(metadata(dataset, options, uid_map), images)
 
 
@@ -108,7 +108,7 @@ def zip_files(accepted: list[tuple[str, dict, bytes]], options: ReadOptions, lim
         if options.images:
             # the checks passed on this same parse a moment ago (the budget for the zip as a whole)
             dataset = read_dataset(member_data, limits)
-            images = render(dataset, as_dicom_file(member_data), options.render, limits, executor_for(dataset, isolated=options.isolated))
+            images = render(dataset, options.render, limits, executor_for(dataset, isolated=options.isolated))
         yield name, FileReading(member_metadata, images)
 
 

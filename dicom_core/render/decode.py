@@ -59,8 +59,9 @@ def plugin_order(uid: UID, available: tuple[str, ...]) -> list[str]:
     return preferred + [name for name in available if name not in preferred]
 
 
-def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
-    """One frame as (rows, columns[, samples]) and the photometric interpretation of that array."""
+def decode_frame(ds: Dataset, index: int, *, number: int | None = None) -> tuple[np.ndarray, str]:
+    """The frame at `index` of ds's pixel data as (rows, columns[, samples]) and the photometric
+    interpretation of that array; `number`: the frame's 1-based number in the file, for messages."""
     uid = transfer_syntax(ds)
     if not uid.is_transfer_syntax:
         raise UndecodableFrameError(f"Unsupported transfer syntax {uid}: it is no transfer syntax pydicom knows.")
@@ -87,7 +88,7 @@ def decode_frame(ds: Dataset, index: int) -> tuple[np.ndarray, str]:
                 raise
             failures.append(f"imagecodecs: {one_line(exc)}")
     detail = "; ".join(failures) or "no decoder available"
-    raise UndecodableFrameError(f"Frame {index + 1} could not be decoded ({uid.name}): {detail}")
+    raise UndecodableFrameError(f"Frame {number or index + 1} could not be decoded ({uid.name}): {detail}")
 
 
 def one_line(exc: BaseException) -> str:

@@ -2,15 +2,16 @@
 one file its images (an error within a bounded time), never the calling worker.
 
 The pool is started once per process (spawned, not forked: decoders' threads and locks do not
-survive a fork) and reused. One request's file is put once in shared memory; each task renders
-one image (a frame, or an animated GIF) and names the shared block, and a worker parses the
-file once per request (with reading.read_dataset, the same checked parse as the request's) and
-keeps it for that request's next tasks. A few tasks are in flight at a time and their images
-are given back in order as they come, so memory holds a few frames, not the file's answer.
-A pool broken by a crash, or holding a stalled frame, is killed and replaced.
+survive a fork) and reused. Each task renders one image (a frame, or an animated GIF) and is
+sent what that needs only: the dataset without its pixel data (parsed once, by the request,
+with reading.read_dataset's checks) and the stored bytes of its frames. A worker parses
+nothing and holds a frame; the request holds the file and a few frames in flight, whose images
+are given back in order as they come. A pool broken by a crash, or holding a stalled frame,
+is killed and replaced.
 """
 
 import multiprocessing
+import struct
 import threading
 import time
 from collections import deque
@@ -18,54 +19,75 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.shared_memory import SharedMemory
 
 from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
 
 from dicom_core.internal_errors import InternalError, report_of
 from dicom_core.limits import Limits
 from dicom_core.render.decode import UndecodableFrameError
+from dicom_core.render.frames import PIXEL_DATA_KEYWORDS, frame_count
 from dicom_core.render.options import RenderOptions
 from dicom_core.render.pipeline import RenderedImage, render_group
 
 WORKER_PROCESSES = 2
 TASKS_IN_FLIGHT = 2 * WORKER_PROCESSES  # both workers busy, and the next task queued for each
+# Not sent to a render process: the pixel data (sent a frame at a time) and what locates frames in it.
+_NOT_IN_HEADER = frozenset(PIXEL_DATA_KEYWORDS + ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"))
+
+_ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000), little endian as every encapsulated syntax
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
 class WorkerPool:
-    """The executor for native decoders (see stream.py)."""
+    """The executor for native decoders (see stream.py); encapsulated pixel data only."""
 
-    def images(self, ds, data, options, limits, groups) -> Iterator[RenderedImage]:
-        block = SharedMemory(create=True, size=max(len(data), 1))
-        try:
-            block.buf[: len(data)] = data
-            yield from images_in_pool(block.name, len(data), options, limits, groups)
-        finally:
-            block.close()
-            block.unlink()
+    def images(self, ds, options, limits, groups) -> Iterator[RenderedImage]:
+        header = header_of(ds)
+        tasks = ((group, [stored_frame(ds, index) for index in group]) for group in groups)
+        return images_in_pool(header, tasks, options, limits)
 
 
 WORKER_POOL = WorkerPool()
 
 
+def header_of(ds: Dataset) -> Dataset:
+    """`ds` without its pixel data: a few KB to send with each frame."""
+    header = Dataset({element.tag: element for element in ds if element.keyword not in _NOT_IN_HEADER})
+    header.file_meta = ds.file_meta
+    return header
+
+
+def stored_frame(ds: Dataset, index: int) -> bytes:
+    """Frame `index`'s stored bytes (its fragments joined); UndecodableFrameError when the
+    encapsulation does not say where it is."""
+    offsets = None
+    if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
+        offsets = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
+    try:
+        return get_frame(ds.PixelData, index, number_of_frames=frame_count(ds), extended_offsets=offsets)
+    except (ValueError, struct.error) as exc:  # pydicom: the fragments or offsets do not give this frame
+        raise UndecodableFrameError(f"Frame {index + 1} cannot be found in the encapsulated pixel data: {exc}") from None
+
+
 def images_in_pool(
-    block: str, size: int, options: RenderOptions, limits: Limits, groups: tuple[tuple[int, ...], ...]
+    header: Dataset, tasks: Iterator[tuple[tuple[int, ...], list[bytes]]], options: RenderOptions, limits: Limits
 ) -> Iterator[RenderedImage]:
-    """Each group's image in order. A crash or an image slower than limits.frame_timeout_seconds
+    """Each task's image in order. A crash or an image slower than limits.frame_timeout_seconds
     a frame (or a file slower than limits.render_timeout_seconds) raises UndecodableFrameError."""
     deadline = time.monotonic() + limits.render_timeout_seconds
-    next_group, retried = 0, False
+    retried = False
     pool, pending = get_pool(), deque()
     try:
-        while next_group < len(groups) or pending:
-            while next_group < len(groups) and len(pending) < TASKS_IN_FLIGHT:
-                group = groups[next_group]
-                pending.append((group, submit(pool, block, size, options, limits, group)))
-                next_group += 1
-            group, future = pending[0]
+        while True:
+            while len(pending) < TASKS_IN_FLIGHT and (task := next(tasks, None)) is not None:
+                pending.append((task, submit(pool, header, task, options)))
+            if not pending:
+                return
+            (group, frames), future = pending[0]
             timeout = min(limits.frame_timeout_seconds * len(group), deadline - time.monotonic())
             try:
                 image = future.result(timeout=max(timeout, 0))
@@ -78,8 +100,7 @@ def images_in_pool(
                     raise UndecodableFrameError("The pixel data crashed the decoder.") from None
                 # another request's file took the pool down: once more, from this image on
                 retried, pool = True, get_pool()
-                next_group -= len(pending)
-                pending.clear()
+                pending = deque((task, submit(pool, header, task, options)) for task, _ in pending)
                 continue
             pending.popleft()
             yield image
@@ -88,12 +109,13 @@ def images_in_pool(
             future.cancel()
 
 
-def submit(pool: ProcessPoolExecutor, block: str, size: int, options, limits, group) -> Future:
+def submit(pool: ProcessPoolExecutor, header: Dataset, task, options: RenderOptions) -> Future:
+    group, frames = task
     try:
-        return pool.submit(render_in_worker, block, size, options, limits, group)
+        return pool.submit(render_in_worker, header, frames, group, options)
     except BrokenProcessPool:  # broken before this request: a fresh pool, once
         discard_pool(pool)
-        return get_pool().submit(render_in_worker, block, size, options, limits, group)
+        return get_pool().submit(render_in_worker, header, frames, group, options)
 
 
 class WorkerTimedOut(Exception):
@@ -125,36 +147,28 @@ def call_in_pool(function, *args, timeout: float):
     raise WorkerCrashed()
 
 
-# In a worker process: the file of the request it last served, by shared block name.
-_parsed: tuple[str, Dataset] | None = None
+def encapsulated(frames: list[bytes]) -> bytes:
+    """The frames as encapsulated pixel data: an empty Basic Offset Table, one fragment a frame
+    (padded to even length), the sequence delimiter. (pydicom's encapsulate refuses an empty frame.)"""
+    items = [_ITEM + struct.pack("<L", 0)]
+    for frame in frames:
+        padded = frame + b"\0" * (len(frame) % 2)
+        items += [_ITEM, struct.pack("<L", len(padded)), padded]
+    return b"".join([*items, _SEQUENCE_DELIMITER])
 
 
-def render_in_worker(block: str, size: int, options: RenderOptions, limits: Limits, group: tuple[int, ...]) -> RenderedImage:
-    """One image. Raises UndecodableFrameError (the file's fault) or InternalError (a report of
-    our bug without its message: the message could quote patient data)."""
+def render_in_worker(header: Dataset, frames: list[bytes], group: tuple[int, ...], options: RenderOptions) -> RenderedImage:
+    """One image from the group's stored frames. Raises UndecodableFrameError (the file's fault)
+    or InternalError (a report of our bug without its message: it could quote patient data)."""
     try:
-        return render_group(dataset_in_block(block, size, limits), group, options)
+        header.PixelData = encapsulated(frames)
+        header["PixelData"].VR = "OB"
+        header.NumberOfFrames = len(frames)
+        return render_group(header, group, options, frames_alone=True)
     except UndecodableFrameError:
         raise
     except Exception as exc:
         raise InternalError(report_of(exc)) from None
-
-
-def dataset_in_block(block: str, size: int, limits: Limits) -> Dataset:
-    global _parsed
-    if _parsed is None or _parsed[0] != block:
-        from dicom_core.reading import read_dataset
-
-        _parsed = None  # the previous request's file is not kept while this one is read
-        # Opening registers the block again with the resource tracker, which spawned workers
-        # share with the process that made it (a set of names): its unlink unregisters both.
-        shared = SharedMemory(name=block)
-        try:
-            data = bytes(shared.buf[:size])
-        finally:
-            shared.close()
-        _parsed = (block, read_dataset(data, limits))
-    return _parsed[1]
 
 
 def get_pool() -> ProcessPoolExecutor:

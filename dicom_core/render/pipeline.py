@@ -26,9 +26,13 @@ from dicom_core.render.voi import Voi, choose_voi, display_values, grayscale_ren
 MAX_LUT_ENTRIES = 1 << 17
 
 
-def render_frame(ds: Dataset, index: int, window: tuple[float, float] | None) -> tuple[np.ndarray, dict]:
-    """One frame as 8-bit grayscale (rows, columns) or RGB (rows, columns, 3), and how it was rendered."""
-    array, photometric = decode_frame(ds, index)
+def render_frame(
+    ds: Dataset, index: int, window: tuple[float, float] | None, stored_index: int | None = None
+) -> tuple[np.ndarray, dict]:
+    """Frame `index` as 8-bit grayscale (rows, columns) or RGB (rows, columns, 3), and how it was
+    rendered. `stored_index`: where its pixels are in ds's pixel data, when not at `index` (a
+    render process is sent the frame alone; its per-frame attributes are still the index's)."""
+    array, photometric = decode_frame(ds, index if stored_index is None else stored_index, number=index + 1)
     if is_color(photometric) and (array.ndim == 3 or photometric == "PALETTE COLOR"):
         rendering = {"window": None, "voi_source": "none", "inverted": False, "color": "RGB"}
         return to_rgb8(array, ds, photometric), rendering
@@ -94,18 +98,19 @@ class RenderedImage:
     rendering: dict  # {"window", "voi_source", "inverted", "color"} of its (first) frame
 
 
-def render_group(ds: Dataset, group: tuple[int, ...], options: RenderOptions) -> RenderedImage:
+def render_group(ds: Dataset, group: tuple[int, ...], options: RenderOptions, *, frames_alone: bool = False) -> RenderedImage:
     """One image: the frame of a one-frame group, or an animated GIF of the group's frames.
+    frames_alone: ds's pixel data holds the group's frames only, in order (see isolated.py).
     Raises UndecodableFrameError when a decoder cannot read a frame."""
     if options.animate:
         images, renderings = [], []
-        for index in group:
-            pixels, rendering = render_frame(ds, index, options.window)
+        for position, index in enumerate(group):
+            pixels, rendering = render_frame(ds, index, options.window, position if frames_alone else None)
             images.append(to_image(pixels, options.max_size))
             renderings.append(rendering)
         return RenderedImage(encode_animated_gif(images, frame_durations_ms(ds, list(group))), renderings[0])
     (index,) = group
-    pixels, rendering = render_frame(ds, index, options.window)
+    pixels, rendering = render_frame(ds, index, options.window, 0 if frames_alone else None)
     image = encode_image(
         to_image(pixels, options.max_size), options.image_format,
         quality=options.jpeg_quality, png_compress_level=options.png_compress_level,

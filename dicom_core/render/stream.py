@@ -1,6 +1,6 @@
 """The one render entry point: every check once, then the images one at a time, from an executor.
 
-    images = render(ds, data, options, limits, executor_for(ds, isolated=True))  # raises now
+    images = render(ds, options, limits, executor_for(ds, isolated=True))  # raises now
     for image in images: ...  # rendered as iterated: memory holds a frame or two, not the file's answer
 
 An executor makes the images of a FramePlan: IN_THREAD here (numpy-only data: nothing native can
@@ -24,13 +24,13 @@ from dicom_core.render.pipeline import FramePlan, RenderedImage, plan_frames, re
 
 class Executor(Protocol):
     def images(
-        self, ds: Dataset, data: bytes, options: RenderOptions, limits: Limits, groups: tuple[tuple[int, ...], ...]
+        self, ds: Dataset, options: RenderOptions, limits: Limits, groups: tuple[tuple[int, ...], ...]
     ) -> Iterator[RenderedImage]:
         """One image a group, in order; raises UndecodableFrameError for a frame no decoder reads."""
 
 
 class InThread:
-    def images(self, ds, data, options, limits, groups):
+    def images(self, ds, options, limits, groups):
         for group in groups:
             yield render_group(ds, group, options)
 
@@ -39,10 +39,10 @@ IN_THREAD = InThread()
 
 
 def is_read_by_numpy_alone(ds: Dataset) -> bool:
-    """Native (uncompressed or deflated) pixel data; anything else, a UID that is no transfer
-    syntax included, goes to the pool, whose decoders say why they cannot read it."""
+    """Native (uncompressed or deflated) pixel data, or a UID that is no transfer syntax (no
+    decoder runs: decode_frame says so); encapsulated pixel data goes to the pool."""
     uid = transfer_syntax(ds)
-    return uid.is_transfer_syntax and not uid.is_encapsulated
+    return not uid.is_transfer_syntax or not uid.is_encapsulated
 
 
 def executor_for(ds: Dataset, *, isolated: bool) -> Executor:
@@ -105,8 +105,8 @@ class ImageStream:
         return RenderResult(images, self.rendering, self.error, self.missing_frames)
 
 
-def render(ds: Dataset, data: bytes, options: RenderOptions, limits: Limits, executor: Executor) -> ImageStream:
-    """The images of `ds` (the DICOM file `data`, parsed), made lazily by `executor`.
+def render(ds: Dataset, options: RenderOptions, limits: Limits, executor: Executor) -> ImageStream:
+    """The images of `ds` (a parsed DICOM file, read_dataset's checks made), made lazily by `executor`.
 
     Raises now, before anything is rendered, for the caller's fault or a limit:
     InvalidOptionError (a frame the file does not have), LimitExceededError (declared pixel bytes).
@@ -115,5 +115,5 @@ def render(ds: Dataset, data: bytes, options: RenderOptions, limits: Limits, exe
     if plan.no_image_reason is not None:
         return ImageStream(options.image_format, plan, iter(()))
     stored = stored_jpeg_frames(ds, options, [index for group in plan.groups for index in group])
-    images = iter(stored) if stored is not None else executor.images(ds, data, options, limits, plan.groups)
+    images = iter(stored) if stored is not None else executor.images(ds, options, limits, plan.groups)
     return ImageStream(options.image_format, plan, images)

@@ -22,7 +22,7 @@ from dicom_core.limits import Limits
 from dicom_core.render import IN_THREAD, RenderOptions, RenderResult, check_pixel_budget, executor_for, frame_count, isolated, stream
 from dicom_core.render.decode import decode_frame
 from dicom_core.render.encode import DEFAULT_FRAME_DURATION_MS, encode_png, frame_durations_ms
-from dicom_core.reading import as_dicom_file, read_dataset
+from dicom_core.reading import read_dataset
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 LIMITS = Limits()
@@ -49,13 +49,13 @@ def read(name: str) -> Dataset:
 def render(name_or_ds, **options) -> RenderResult:
     """In this thread, read whole."""
     ds = read(name_or_ds) if isinstance(name_or_ds, str) else name_or_ds
-    return stream.render(ds, b"", RenderOptions(**options), LIMITS, IN_THREAD).collect()
+    return stream.render(ds, RenderOptions(**options), LIMITS, IN_THREAD).collect()
 
 
 def render_bytes_isolated(data: bytes, options: RenderOptions, limits: Limits) -> RenderResult:
     """As a request renders: parsed with its checks, native decoders in the pool, read whole."""
     ds = read_dataset(data, limits)
-    return stream.render(ds, as_dicom_file(data), options, limits, executor_for(ds, isolated=True)).collect()
+    return stream.render(ds, options, limits, executor_for(ds, isolated=True)).collect()
 
 
 def pixels(encoded: bytes) -> np.ndarray:
@@ -241,7 +241,7 @@ def test_budget_is_checked_from_declared_sizes_before_decoding():
         check_pixel_budget(ds, LIMITS)
     assert raised.value.limit == "max_decoded_bytes"
     with pytest.raises(LimitExceededError):  # raised before the first frame is decoded
-        stream.render(ds, b"", RenderOptions(frames=(0,)), LIMITS, IN_THREAD)
+        stream.render(ds, RenderOptions(frames=(0,)), LIMITS, IN_THREAD)
     check_pixel_budget(read("CT_small.dcm"), LIMITS)  # a normal file passes
 
 
@@ -429,8 +429,8 @@ def test_png_encoder_round_trips_gray_and_rgb(shape, level):
 def test_the_pool_and_this_thread_make_the_same_images(name):
     data = corpus_bytes(name)
     ds = read_dataset(data, LIMITS)
-    in_pool = stream.render(ds, data, RenderOptions(), LIMITS, isolated.WORKER_POOL).collect()
-    assert in_pool == stream.render(ds, data, RenderOptions(), LIMITS, IN_THREAD).collect()
+    in_pool = stream.render(ds, RenderOptions(), LIMITS, isolated.WORKER_POOL).collect()
+    assert in_pool == stream.render(ds, RenderOptions(), LIMITS, IN_THREAD).collect()
     assert in_pool.error is None and in_pool.images
 
 
@@ -449,7 +449,7 @@ def test_a_frame_that_fails_after_others_keeps_them_and_names_the_missing_frames
     data = jpeg_file_with_a_broken_frame(broken=2)
     ds = read_dataset(data, LIMITS)
     chosen = isolated.WORKER_POOL if executor == "pool" else IN_THREAD
-    result = stream.render(ds, data, RenderOptions(frames=(3, 0, 2, 1)), LIMITS, chosen).collect()
+    result = stream.render(ds, RenderOptions(frames=(3, 0, 2, 1)), LIMITS, chosen).collect()
     assert len(result.images) == 2 and result.rendering is not None  # frames 4 and 1 were made
     assert result.missing_frames == [3, 2]  # 1-based, in the order asked
     assert "Frame 3 could not be decoded" in result.error

@@ -93,7 +93,7 @@ def test_every_frame_matches_dcmtk(name, dcmtk, tmp_path):
     readable = dcmtk_readable(path, ds, tmp_path)
     worst = float("inf")
     for frame in range(frame_count(ds)):
-        ours = render(ds, b"", RenderOptions(frames=(frame,)), Limits(), IN_THREAD).collect()
+        ours = render(ds, RenderOptions(frames=(frame,)), Limits(), IN_THREAD).collect()
         assert ours.error is None, ours.error
         expected = dcmtk_frame(dcmtk, readable, frame, voi_arguments(ds, ours.rendering), tmp_path / "f.png")
         actual = np.asarray(Image.open(BytesIO(ours.images[0])))
@@ -127,8 +127,8 @@ def rt_dose_file(path: Path, *, odd_types: bool) -> Path:
 
 
 def test_an_rt_dose_with_values_of_unexpected_types_renders_as_its_intent_and_as_dcmtk(dcmtk, tmp_path):
-    odd = render(pydicom.dcmread(rt_dose_file(tmp_path / "odd.dcm", odd_types=True)), b"", RenderOptions(), Limits(), IN_THREAD).collect()
-    intent = render(pydicom.dcmread(rt_dose_file(tmp_path / "ok.dcm", odd_types=False)), b"", RenderOptions(), Limits(), IN_THREAD).collect()
+    odd = render(pydicom.dcmread(rt_dose_file(tmp_path / "odd.dcm", odd_types=True)), RenderOptions(), Limits(), IN_THREAD).collect()
+    intent = render(pydicom.dcmread(rt_dose_file(tmp_path / "ok.dcm", odd_types=False)), RenderOptions(), Limits(), IN_THREAD).collect()
     assert odd.error is None and odd.images == intent.images and odd.rendering == intent.rendering
     expected = dcmtk_frame(dcmtk, tmp_path / "ok.dcm", 0, voi_arguments(None, intent.rendering), tmp_path / "f.png")
     assert psnr(np.asarray(Image.open(BytesIO(odd.images[0]))), expected) >= MIN_PSNR_DB
