@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: install run test bench bench-smoke migrate superuser
+.PHONY: install run test bench bench-smoke bench-jobs migrate superuser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
-	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)  # gunicorn and a job worker (Procfile)
 
 test: install
 	$(PY) -m pytest -n 2 -q
@@ -30,6 +30,10 @@ superuser: migrate
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/transcode.py
+	$(PY) bench/jobs.py
+
+bench-jobs: install
+	$(PY) bench/jobs.py
 
 bench-smoke: install
 	$(PY) bench/run.py --smoke

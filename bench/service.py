@@ -53,7 +53,7 @@ def running_service(workdir: Path, database_url: str = "", overrides: dict[str, 
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
         stdout=subprocess.DEVNULL,
     )
-    with open(workdir / "gunicorn.log", "wb") as log:
+    with open(workdir / f"gunicorn-{port}.log", "wb") as log:  # several services may share a folder
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,

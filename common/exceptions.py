@@ -33,6 +33,14 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class Conflict(exceptions.APIException):
+    """The resource is not in a state that allows this yet (a job's results before it succeeded)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Not available in the resource's current state."
+    default_code = "conflict"
+
+
 def error_response(message: str, status_code: int, **extra) -> Response:
     return Response({"error": message, **extra}, status=status_code)
 

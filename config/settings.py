@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "developers",
     "usage",
     "dicom_api",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,71 @@ QUOTA_DEFAULTS = {
     "/api/dicom/generate/": env_int("QUOTA_GENERATE", 1000),
     "/api/dicom/anonymize/": env_int("QUOTA_ANONYMIZE", 1000),
     "/api/dicom/transcode/": env_int("QUOTA_TRANSCODE", 1000),
+    "/api/dicom/read/jobs/": env_int("QUOTA_READ_JOBS", 100),
+}
+
+# --- Jobs: reads of whole studies and long cines on a Celery worker fleet -------------------
+# Uploads and results live in the "jobs" storage: a local folder by default, shared storage
+# (S3-compatible through django-storages, see README) when web and worker machines are several.
+JOB_STORAGE_BACKEND = env_str("JOB_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+JOB_STORAGE_DIR = env_str("JOB_STORAGE_DIR", str(BASE_DIR / "job-storage"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "jobs": {
+        "BACKEND": JOB_STORAGE_BACKEND,
+        "OPTIONS": {"location": JOB_STORAGE_DIR} if JOB_STORAGE_BACKEND.endswith("FileSystemStorage") else {},
+    },
+}
+# django-storages' S3 settings, read when JOB_STORAGE_BACKEND=storages.backends.s3.S3Storage.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "") or None
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "") or None
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "") or None
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "") or None
+JOB_MAX_UPLOAD_BYTES = env_int("JOB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
+JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)  # then results are deleted, status `expired`
+JOB_RESULTS_PAGE_SIZE = env_int("JOB_RESULTS_PAGE_SIZE", 20)  # files a page of results
+JOB_FILES_PER_TASK = env_int("JOB_FILES_PER_TASK", 8)  # files one task reads (small: workers share the load)
+JOB_FRAMES_PER_TASK = env_int("JOB_FRAMES_PER_TASK", 25)  # a long cine is split into tasks of this many frames
+JOB_EXPIRY_SWEEP_SECONDS = env_int("JOB_EXPIRY_SWEEP_SECONDS", 300)
+JOB_WEBHOOK_TIMEOUT_SECONDS = env_int("JOB_WEBHOOK_TIMEOUT_SECONDS", 10)
+JOB_WEBHOOK_MAX_RETRIES = env_int("JOB_WEBHOOK_MAX_RETRIES", 12)  # backoff 10 s doubling to 10 min: ~1 hour
+# Tests only: callbacks to 127.0.0.0/8 and ::1 (never to private, link-local or metadata addresses).
+JOB_WEBHOOK_ALLOW_LOOPBACK = env_bool("JOB_WEBHOOK_ALLOW_LOOPBACK", False)
+
+# Celery (config/celery.py). The default broker needs no server: kombu's filesystem transport in
+# BROKER_FOLDER, for one machine (`make run`); a fleet sets CELERY_BROKER_URL to Redis or RabbitMQ.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+BROKER_FOLDER = env_str("BROKER_FOLDER", str(BASE_DIR / ".broker"))
+if CELERY_BROKER_URL.startswith("filesystem"):
+    Path(BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # kombu writes messages there, it does not make it
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": BROKER_FOLDER,
+        "data_folder_out": BROKER_FOLDER,
+        "control_folder": str(Path(BROKER_FOLDER) / "control"),
+        "polling_interval": 0.2,  # seconds between looks at the folder (the transport has no wake-up)
+    }
+elif CELERY_BROKER_URL.startswith(("redis", "sentinel")):
+    # A task not acknowledged this long after delivery (its worker died) is delivered again;
+    # RabbitMQ redelivers as soon as the dead worker's connection closes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": min(10, env_int("CELERY_VISIBILITY_TIMEOUT", 3600)),
+        "unacked_restore_throttle": 1,
+    }
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "dicom-api")
+CELERY_TASK_ACKS_LATE = True  # acknowledged when done: a worker killed mid-task loses nothing
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds one task at a time; the others take the rest
+CELERY_TASK_IGNORE_RESULT = True  # the state lives in the database
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(Path(BROKER_FOLDER) / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "expire-read-jobs": {"task": "jobs.tasks.expire_read_jobs", "schedule": JOB_EXPIRY_SWEEP_SECONDS},
 }
 
 # --- Login throttle ------------------------------------------------------------------------

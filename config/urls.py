@@ -8,6 +8,8 @@ from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProf
 from dicom_api.dicom_out_views import DicomAnonymizeApi, DicomTranscodeApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
 from usage.views import ActivitySummaryApi
+from jobs.views import ReadJobApi, ReadJobArchiveApi, ReadJobListCreateApi, ReadJobResultsApi
+from developers.views import WebhookSecretRotateApi
 
 urlpatterns = [
     # Accounts (no credential, or a Bearer token)
@@ -29,6 +31,12 @@ urlpatterns = [
     path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
     path("api/dicom/anonymize/", DicomAnonymizeApi.as_view(), name="dicom-anonymize"),
     path("api/dicom/transcode/", DicomTranscodeApi.as_view(), name="dicom-transcode"),
+    # Jobs: reads of whole studies and long cines, asynchronously (API key)
+    path("api/dicom/read/jobs/", ReadJobListCreateApi.as_view(), name="read-jobs"),
+    path("api/dicom/read/jobs/<uuid:job_id>/", ReadJobApi.as_view(), name="read-job"),
+    path("api/dicom/read/jobs/<uuid:job_id>/results/", ReadJobResultsApi.as_view(), name="read-job-results"),
+    path("api/dicom/read/jobs/<uuid:job_id>/archive/", ReadJobArchiveApi.as_view(), name="read-job-archive"),
+    path("api/developer/profiles/webhook-secret/", WebhookSecretRotateApi.as_view(), name="webhook-secret"),
     # Docs, health, admin
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

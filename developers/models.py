@@ -12,6 +12,9 @@ class DeveloperProfile(models.Model):
     generate_quota = models.PositiveIntegerField(null=True, blank=True)
     anonymize_quota = models.PositiveIntegerField(null=True, blank=True)
     transcode_quota = models.PositiveIntegerField(null=True, blank=True)
+    read_jobs_quota = models.PositiveIntegerField(null=True, blank=True)
+    # Signs job callbacks (DICOM-API-Signature); made on first use, rotated on request.
+    webhook_secret = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

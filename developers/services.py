@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -40,3 +42,22 @@ def api_key_delete(*, user, key_id: int) -> None:
     deleted, _ = DeveloperAPIKey.objects.filter(profile__user=user, id=key_id).delete()
     if not deleted:
         raise NotFound("No API key with this id.")
+
+
+def webhook_secret_get(*, profile: DeveloperProfile) -> str:
+    """The profile's webhook secret, made on first use."""
+    if not profile.webhook_secret:
+        # Only an empty secret is filled: two first uses at once agree on one secret.
+        DeveloperProfile.objects.filter(pk=profile.pk, webhook_secret="").update(webhook_secret=new_webhook_secret())
+        profile.refresh_from_db(fields=["webhook_secret"])
+    return profile.webhook_secret
+
+
+def webhook_secret_rotate(*, profile: DeveloperProfile) -> str:
+    profile.webhook_secret = new_webhook_secret()
+    profile.save(update_fields=["webhook_secret"])
+    return profile.webhook_secret
+
+
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"

@@ -4,12 +4,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.schema import ERROR_RESPONSES
-from developers.services import api_key_create, api_key_delete, api_key_list, profile_create, profile_get
+from developers.services import (
+    api_key_create,
+    api_key_delete,
+    api_key_list,
+    profile_create,
+    profile_get,
+    webhook_secret_get,
+    webhook_secret_rotate,
+)
 
 
 class ProfileOutputSerializer(serializers.Serializer):
     purpose = serializers.CharField()
     organization = serializers.CharField()
+    webhook_secret = serializers.SerializerMethodField(help_text="Signs your job callbacks (DICOM-API-Signature).")
+
+    def get_webhook_secret(self, profile) -> str:
+        return webhook_secret_get(profile=profile)
 
 
 class DeveloperProfileApi(APIView):
@@ -78,3 +90,13 @@ class ApiKeyDeleteApi(APIView):
     def delete(self, request, key_id: int):
         api_key_delete(user=request.user, key_id=key_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookSecretRotateApi(APIView):
+    """A new webhook secret (Bearer token): callbacks are signed with it from now on."""
+
+    @extend_schema(request=None, responses={200: ProfileOutputSerializer, **ERROR_RESPONSES}, tags=["developers"])
+    def post(self, request):
+        profile = profile_get(user=request.user)
+        webhook_secret_rotate(profile=profile)
+        return Response(ProfileOutputSerializer(profile).data)

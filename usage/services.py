@@ -16,6 +16,7 @@ QUOTA_OVERRIDE_FIELDS = {
     "/api/dicom/generate/": "generate_quota",
     "/api/dicom/anonymize/": "anonymize_quota",
     "/api/dicom/transcode/": "transcode_quota",
+    "/api/dicom/read/jobs/": "read_jobs_quota",
 }
 
 

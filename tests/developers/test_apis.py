@@ -10,7 +10,10 @@ def test_profile_create_and_get(make_developer):
     developer = make_developer(with_key=False)
     assert developer.client.get("/api/developer/profiles/", **developer.bearer).status_code == 404
     created = developer.create_profile()
-    assert created.json() == {"purpose": "testing", "organization": "My Organization"}
+    body = created.json()
+    secret = body["webhook_secret"]
+    assert body == {"purpose": "testing", "organization": "My Organization", "webhook_secret": secret}
+    assert secret.startswith("whsec_") and len(secret) > 40  # signs job callbacks; made once, then kept
     assert developer.client.get("/api/developer/profiles/", **developer.bearer).json() == created.json()
 
 

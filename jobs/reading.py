@@ -1,0 +1,96 @@
+"""The synchronous read's core as the jobs use it, file by file: the one place that knows how
+the jobs call dicom_core, so a change of the core's entry point is adapted here alone."""
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+
+from dicom_api.answer import file_chunks
+from dicom_core.archive import SkippedMember, iter_zip_members
+from dicom_core.errors import MalformedInputError, NotDicomError
+from dicom_core.limits import Limits
+from dicom_core.options import ReadOptions
+from dicom_core.read import is_dicomdir, read_one
+from dicom_core.reading import is_zip, read_dataset
+from dicom_core.render import RenderOptions, frame_count
+
+
+def read_options_to_json(options: ReadOptions) -> dict:
+    return asdict(options)
+
+
+def read_options_from_json(data: dict) -> ReadOptions:
+    """The inverse of read_options_to_json (JSON has lists where the options have tuples)."""
+    tupled = lambda values: {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}  # noqa: E731
+    render = RenderOptions(**tupled(data["render"]))
+    return ReadOptions(**{**tupled({k: v for k, v in data.items() if k != "render"}), "render": render})
+
+
+class JobUidMap(dict):
+    """The anonymizer's old UID -> new UID map, the same in every task of one job: each new UID
+    is derived from the old one and the job's salt (2.25.<128-bit number>, as generate_uid makes),
+    so members and frames read by different workers still make one study."""
+
+    def __init__(self, salt: str):
+        super().__init__()
+        self.salt = salt.encode()
+
+    def __contains__(self, uid) -> bool:
+        return True  # every UID has its new UID already: __missing__ derives it
+
+    def __missing__(self, uid: str) -> str:
+        digest = hmac.digest(self.salt, uid.encode(), hashlib.sha256)
+        return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+
+def read_job_file(data: bytes, name: str, options: ReadOptions, limits: Limits, uid_salt: str, frames: tuple[int, ...] | None) -> bytes:
+    """One file's object as JSON, written by the synchronous read's own answer code (with `name`,
+    as a zip member's); `frames` (0-based) narrows the frames rendered when a long file is read in
+    parts. Raises what the core raises."""
+    if frames is not None:
+        options = replace(options, render=replace(options.render, frames=frames))
+    return b"".join(file_chunks(read_one(data, options, limits, JobUidMap(uid_salt)), {"name": name}))
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    name: str
+    data: bytes
+    frames: tuple[int, ...]  # the frames to render (0-based), empty when none are
+
+    def parts(self, options: ReadOptions, frames_per_part: int) -> list[tuple[int, ...] | None]:
+        """The frames of each part: None (one part, as asked) unless a long file is split;
+        an animated GIF is one image, so never split."""
+        if options.render.animate or len(self.frames) <= frames_per_part:
+            return [None]
+        return [self.frames[start : start + frames_per_part] for start in range(0, len(self.frames), frames_per_part)]
+
+
+def plan_files(data: bytes, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
+    """The upload's DICOM files (a zip's members, or the upload itself) and the frames each will
+    render, or why a member is skipped, as the synchronous read decides. Raises the core's errors
+    for the upload as a whole (not DICOM nor zip, a zip limit)."""
+    if not is_zip(data):
+        yield planned(name, data, read_dataset(data, limits, stop_before_pixels=not options.images), options)
+        return
+    for member in iter_zip_members(data, limits):
+        if isinstance(member, SkippedMember):
+            yield member
+            continue
+        try:
+            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
+        except (NotDicomError, MalformedInputError) as exc:
+            yield SkippedMember(member.name, exc.message)
+            continue
+        if is_dicomdir(dataset):
+            yield SkippedMember(member.name, "DICOMDIR is a media index, not an image.")
+        else:
+            yield planned(member.name, member.data, dataset, options)
+
+
+def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFile:
+    if not options.images:
+        return PlannedFile(name, data, ())
+    asked = options.render.frames
+    return PlannedFile(name, data, tuple(asked) if asked is not None else tuple(range(frame_count(dataset))))

@@ -1,0 +1,370 @@
+"""Read jobs: submitted by the web servers, planned and read by the workers file by file.
+
+Every step is safe to run again (a task is delivered again after its worker died): a part of a
+file is recorded once (JobPart is unique), progress is recomputed from those records, and the
+job succeeds only when every part of every file is recorded, never with files missing.
+"""
+
+import base64
+import json
+import logging
+import re
+import secrets
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from common.exceptions import Conflict
+from developers.models import DeveloperProfile
+from developers.services import webhook_secret_get
+from dicom_api.limits import configured_limits
+from dicom_core.archive import SkippedMember
+from dicom_core.errors import DicomError
+from dicom_core.options import ReadOptions
+from jobs import storage
+from jobs.models import JobFile, JobPart, JobTask, ReadJob
+from jobs.reading import plan_files, read_job_file, read_options_from_json, read_options_to_json
+from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # a task delivered a third time (its worker died twice) fails the job
+Status = ReadJob.Status
+
+
+# --- The web side ------------------------------------------------------------------------
+
+def job_create(
+    *, job_id, profile: DeveloperProfile, file_name: str, options: ReadOptions, callback_url: str, status_url: str
+) -> ReadJob:
+    from jobs.tasks import plan_read_job
+
+    job = ReadJob.objects.create(
+        id=job_id,
+        profile=profile,
+        options=read_options_to_json(options),
+        upload_name=storage.upload_name(job_id),
+        file_name=file_name,
+        uid_salt=secrets.token_hex(16),
+        callback_url=callback_url,
+        status_url=status_url,
+    )
+    transaction.on_commit(lambda: plan_read_job.delay(str(job.id)))
+    return job
+
+
+def check_callback_url(url: str) -> None:
+    """Raises InvalidOptionError (400) for a URL that does not resolve to a public address."""
+    resolve_callback(url, allow_loopback=settings.JOB_WEBHOOK_ALLOW_LOOPBACK)
+
+
+def job_get(*, profile: DeveloperProfile, job_id) -> ReadJob:
+    """Another developer's job is answered exactly like one that does not exist."""
+    job = ReadJob.objects.filter(profile=profile, id=job_id).first()
+    if job is None:
+        raise NotFound("No job with this id.")
+    return job
+
+
+def job_list(*, profile: DeveloperProfile):
+    return ReadJob.objects.filter(profile=profile).order_by("-created")
+
+
+def job_cancel(*, job: ReadJob) -> None:
+    """A queued or running job is cancelled (its tasks stop at their next file); a finished job
+    is deleted. Either way its upload and results are deleted."""
+    cancelled = ReadJob.objects.filter(id=job.id, status__in=ReadJob.ACTIVE).update(
+        status=Status.CANCELLED, finished=timezone.now()
+    )
+    if not cancelled:
+        job.delete()
+    storage.delete_job_folder(job.id)
+
+
+def check_succeeded(job: ReadJob) -> None:
+    if job.status != Status.SUCCEEDED:
+        raise Conflict(f"The job is {job.status}: its results are available once it has succeeded.")
+
+
+# --- The worker side ---------------------------------------------------------------------
+
+def job_plan(*, job_id: str) -> None:
+    """List the upload's files and split the reading into tasks, then send them. Sent again,
+    it sends the tasks that are not done (the first delivery may have died before sending)."""
+    from jobs.tasks import read_job_task
+
+    ReadJob.objects.filter(id=job_id, status=Status.QUEUED).update(status=Status.RUNNING, started=timezone.now())
+    job = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).first()
+    if job is None:
+        return  # cancelled, finished, or gone
+    if not job.planned:
+        try:
+            planned = plan(job)
+        except DicomError as exc:  # the upload as a whole: not DICOM nor zip, a zip limit
+            job_fail(job_id=job_id, error=exc.message)
+            return
+        if not planned:
+            storage.delete_job_folder(job_id)  # cancelled while planning
+            return
+    for index in JobTask.objects.filter(job_id=job_id, done=False).values_list("index", flat=True):
+        read_job_task.delay(job_id, index)
+    job_finish_if_done(job_id=job_id)  # a zip with nothing to read succeeds at once
+
+
+def plan(job: ReadJob) -> bool:
+    """Store each file on its own and record the tasks; False when the job stopped meanwhile."""
+    options = read_options_from_json(job.options)
+    upload = storage.get(job.upload_name)
+    files, skipped, items = [], [], []
+    for entry in plan_files(upload, job.file_name, options, configured_limits()):
+        if isinstance(entry, SkippedMember):
+            skipped.append({"name": entry.name, "reason": entry.reason})
+            continue
+        index = len(files)
+        storage.put(storage.file_name(job.id, index), entry.data)
+        parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
+        files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
+        for part_index, frames in enumerate(parts):
+            frame_total = len(frames if frames is not None else entry.frames)
+            items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
+    tasks = [JobTask(job=job, index=index, items=group) for index, group in enumerate(group_items(items))]
+    with transaction.atomic():
+        if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
+            return False
+        JobFile.objects.bulk_create(files)
+        JobTask.objects.bulk_create(tasks)
+        ReadJob.objects.filter(id=job.id).update(planned=True, files_total=len(files), skipped=skipped)
+    storage.job_storage().delete(job.upload_name)  # each file is stored on its own now
+    return True
+
+
+def group_items(items: list[list]) -> list[list[list]]:
+    """Parts in file order, a task taking up to JOB_FILES_PER_TASK parts or JOB_FRAMES_PER_TASK
+    frames: small enough that two workers share a job evenly, large enough to be cheap."""
+    groups: list[list[list]] = []
+    current: list[list] = []
+    cost = 0
+    for item in items:
+        current.append(item)
+        cost += max(item[3], 1)
+        if len(current) >= settings.JOB_FILES_PER_TASK or cost >= settings.JOB_FRAMES_PER_TASK:
+            groups.append(current)
+            current, cost = [], 0
+    return groups + ([current] if current else [])
+
+
+def job_read_task(*, job_id: str, task_index: int) -> None:
+    """Read the parts of one task, recording each as it is stored."""
+    JobTask.objects.filter(job_id=job_id, index=task_index, done=False).update(attempts=F("attempts") + 1)
+    task = JobTask.objects.filter(job_id=job_id, index=task_index, done=False).first()
+    if task is None or not is_running(job_id):
+        return
+    if task.attempts > MAX_ATTEMPTS:
+        job_fail(job_id=job_id, error=f"A part of the job failed {MAX_ATTEMPTS} times (its worker died or stopped); no partial results are kept.")
+        return
+    job = ReadJob.objects.get(id=job_id)
+    options = read_options_from_json(job.options)
+    limits = configured_limits()
+    files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
+    for file_index, part_index, frames, frame_total in task.items:
+        file = files[file_index]
+        if JobPart.objects.filter(file=file, index=part_index).exists():
+            continue  # stored by an earlier delivery of this task
+        if not is_running(job_id):
+            return  # cancelled: stop at the next file
+        try:
+            answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
+        except DicomError as exc:  # what the synchronous read answers 400 or 413 for
+            job_fail(job_id=job_id, error=f"{file.name}: {exc.message}")
+            return
+        # the part's frames (1-based) beside its object: what a failed part leaves missing
+        numbers = json.dumps([index + 1 for index in frames] if frames is not None else None).encode()
+        storage.put(storage.part_name(job_id, file_index, part_index), b'{"frames":' + numbers + b',"object":' + answer + b"}")
+        record_part(job_id=job_id, file=file, part_index=part_index, frames=frame_total)
+    JobTask.objects.filter(pk=task.pk).update(done=True)
+    job_finish_if_done(job_id=job_id)
+
+
+def is_running(job_id) -> bool:
+    return ReadJob.objects.filter(id=job_id, status=Status.RUNNING).exists()
+
+
+def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> None:
+    """Record a stored part once, and count it in the job's progress only then (the job row is
+    locked meanwhile, so a part is counted once however many deliveries of its task store it)."""
+    with transaction.atomic():
+        job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING).first()
+        if job is None:  # cancelled or failed meanwhile: what was just stored goes too
+            transaction.on_commit(lambda: storage.delete_job_folder(job_id))
+            return
+        _, created = JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
+        if created:
+            file_done = JobPart.objects.filter(file=file).count() == file.parts_total
+            ReadJob.objects.filter(id=job_id).update(
+                files_done=F("files_done") + int(file_done), frames_done=F("frames_done") + frames
+            )
+
+
+def job_finish_if_done(*, job_id) -> None:
+    """Succeeded once every part of every file is recorded."""
+    with transaction.atomic():
+        job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING, planned=True).first()
+        if job is None:
+            return
+        incomplete = JobFile.objects.filter(job_id=job_id).annotate(done=Count("parts")).exclude(done=F("parts_total"))
+        if incomplete.exists():
+            return
+        now = timezone.now()
+        ReadJob.objects.filter(id=job_id).update(
+            status=Status.SUCCEEDED, finished=now, expires=now + timedelta(hours=settings.JOB_RESULT_HOURS)
+        )
+        transaction.on_commit(lambda: send_callback(job))
+
+
+def job_fail(*, job_id, error: str) -> None:
+    """Failed, with the reason; what was stored is deleted (there are no partial results)."""
+    now = timezone.now()
+    with transaction.atomic():
+        failed = ReadJob.objects.filter(id=job_id, status__in=ReadJob.ACTIVE).update(
+            status=Status.FAILED, error=error, finished=now
+        )
+        job = ReadJob.objects.filter(id=job_id).first()
+        if failed and job is not None:
+            transaction.on_commit(lambda: send_callback(job))
+    storage.delete_job_folder(job_id)
+
+
+def jobs_expire(*, now=None) -> int:
+    """Succeeded jobs past their expiry lose their results and become `expired`."""
+    now = now or timezone.now()
+    expired = 0
+    for job_id in ReadJob.objects.filter(status=Status.SUCCEEDED, expires__lte=now).values_list("id", flat=True):
+        storage.delete_job_folder(job_id)
+        expired += ReadJob.objects.filter(id=job_id, status=Status.SUCCEEDED).update(status=Status.EXPIRED)
+    return expired
+
+
+# --- Callbacks ---------------------------------------------------------------------------
+
+def send_callback(job: ReadJob) -> None:
+    from jobs.tasks import deliver_job_callback
+
+    if job.callback_url:
+        deliver_job_callback.delay(str(job.id))
+
+
+def job_callback_deliver(*, job_id) -> None:
+    """POST {"id", "status", "status_url"}, signed. Raises CallbackFailed (retried by the task);
+    a URL that now resolves to a refused address is given up."""
+    job = ReadJob.objects.select_related("profile").filter(id=job_id).first()
+    if job is None or not job.callback_url:
+        return
+    try:
+        target = resolve_callback(job.callback_url, allow_loopback=settings.JOB_WEBHOOK_ALLOW_LOOPBACK)
+    except DicomError as exc:
+        logger.warning("Callback of job %s not sent: %s", job_id, exc.message)
+        return
+    body = json.dumps({"id": str(job.id), "status": job.status, "status_url": job.status_url}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "DICOM-API-Webhooks/1",
+        SIGNATURE_HEADER: signature(webhook_secret_get(profile=job.profile), body, int(time.time())),
+    }
+    post_callback(target, body, headers, timeout=settings.JOB_WEBHOOK_TIMEOUT_SECONDS)
+
+
+# --- Results -----------------------------------------------------------------------------
+
+def file_result(job_id, file: JobFile) -> dict:
+    """The file's object as the synchronous read gives it: its parts' images joined in order. As
+    in a read, the first frame that fails ends the images: its part's `ImageError` is the file's,
+    and `MissingFrames` lists that frame and every later one (with no image at all, the failed
+    part's object stands alone, without `Rendering`)."""
+    parts = [json.loads(storage.get(storage.part_name(job_id, file.index, index))) for index in range(file.parts_total)]
+    result = parts[0]["object"]
+    if len(parts) == 1:
+        return result
+    images: list[str] = []
+    for position, part in enumerate(parts):
+        images += part["object"]["Images"]
+        if "ImageError" not in part["object"]:
+            continue
+        if not images:
+            return part["object"]
+        missing = part["frames"][len(part["object"]["Images"]) :] + [number for later in parts[position + 1 :] for number in later["frames"]]
+        result.pop("ImageError", None)
+        result.pop("MissingFrames", None)
+        return {**result, "Images": images, "ImageError": part["object"]["ImageError"], "MissingFrames": missing}
+    return {**result, "Images": images}
+
+
+def job_results_page(*, job: ReadJob, page: int) -> list[dict]:
+    check_succeeded(job)
+    size = settings.JOB_RESULTS_PAGE_SIZE
+    files = JobFile.objects.filter(job=job).order_by("index")[(page - 1) * size : page * size]
+    return [file_result(job.id, file) for file in files]
+
+
+IMAGE_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}
+
+
+class _PendingBytes:
+    """What zipfile writes, until the archive's generator hands it on (an unseekable stream:
+    zipfile then writes each member's sizes after its data)."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def safe_member_name(name: str) -> str:
+    """A result name as a relative path inside the archive: no `..`, no absolute path, no drive."""
+    parts = [part.replace(":", "_") for part in re.split(r"[\\/]+", name) if part not in ("", ".", "..")]
+    return "/".join(parts) or "file"
+
+
+def job_archive_chunks(*, job: ReadJob) -> Iterator[bytes]:
+    """The archive, one file at a time: `<name>.json` (its object without Images) and
+    `<name>/frame-0001.<ext>`..., and `skipped.json` when members were skipped."""
+    check_succeeded(job)
+    files = list(JobFile.objects.filter(job=job).order_by("index"))
+    return _archive_chunks(job, files)
+
+
+def _archive_chunks(job: ReadJob, files: list[JobFile]) -> Iterator[bytes]:
+    pending = _PendingBytes()
+    used: set[str] = set()
+    with zipfile.ZipFile(pending, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            result = file_result(job.id, file)
+            base = safe_member_name(result["name"])
+            if base in used:
+                base = f"{base}-{file.index + 1}"
+            used.add(base)
+            images = result.pop("Images", [])
+            archive.writestr(f"{base}.json", json.dumps(result))
+            extension = IMAGE_EXTENSIONS.get(result.get("ImageFormat"), "bin")
+            for number, image in enumerate(images, start=1):
+                archive.writestr(f"{base}/frame-{number:04d}.{extension}", base64.b64decode(image), compress_type=zipfile.ZIP_STORED)
+            yield pending.take()
+        if job.skipped:
+            archive.writestr("skipped.json", json.dumps(job.skipped))
+    yield pending.take()

@@ -1,0 +1,49 @@
+"""The worker-side rules that a killed worker exercises, driven here without one: a part counted
+once however often its task runs, and a task delivered a third time failing its job."""
+
+import pytest
+
+from developers.models import DeveloperProfile
+from jobs import services
+from jobs.models import JobFile, JobTask, ReadJob
+from tests.conftest import api_key_header
+from tests.jobs.conftest import JOBS
+
+
+@pytest.fixture
+def running_job(developer, settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "jobs": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    job = ReadJob.objects.create(
+        profile=DeveloperProfile.objects.get(user__email=developer.email),
+        status=ReadJob.Status.RUNNING,
+        planned=True,
+        options={},
+        upload_name="unused",
+        file_name="cine.dcm",
+        uid_salt="salt",
+        status_url="http://testserver/",
+        files_total=1,
+    )
+    file = JobFile.objects.create(job=job, index=0, name="cine.dcm", source="unused", parts_total=2)
+    return job, file
+
+
+def test_a_part_stored_twice_is_counted_once(running_job):
+    job, file = running_job
+    for _ in range(2):  # the same part, from a task delivered again after its worker died
+        services.record_part(job_id=job.id, file=file, part_index=0, frames=25)
+    job.refresh_from_db()
+    assert (job.files_done, job.frames_done) == (0, 25)
+    services.record_part(job_id=job.id, file=file, part_index=1, frames=25)
+    services.job_finish_if_done(job_id=job.id)
+    job.refresh_from_db()
+    assert (job.status, job.files_done, job.frames_done) == ("succeeded", 1, 50)
+
+
+def test_a_task_delivered_a_third_time_fails_its_job(running_job, developer):
+    job, _ = running_job
+    JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 50]], attempts=services.MAX_ATTEMPTS)
+    services.job_read_task(job_id=str(job.id), task_index=0)  # its worker died twice before
+    body = developer.client.get(f"{JOBS}{job.id}/", **api_key_header(developer.key)).json()
+    assert body["status"] == "failed" and "failed 2 times" in body["error"]
+    assert developer.client.get(f"{JOBS}{job.id}/results/", **api_key_header(developer.key)).status_code == 409
