@@ -42,6 +42,7 @@ superuser: migrate
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/transcode.py
 	$(PY) bench/jobs.py
 
 bench-jobs: install

@@ -30,7 +30,7 @@ def orthanc_binary() -> str | None:
     return next((found for path in ORTHANC_PATHS if (found := shutil.which(path))), None)
 
 
-def orthanc_config(workdir: Path, port: int) -> dict:
+def orthanc_config(workdir: Path, port: int, plugins: tuple[str, ...] = ()) -> dict:
     return {
         "Name": "bench",
         "StorageDirectory": str(workdir / "storage"),
@@ -40,7 +40,7 @@ def orthanc_config(workdir: Path, port: int) -> dict:
         "DicomPort": free_port(),  # unused while the DICOM server is off; never the shared 4242
         "RemoteAccessAllowed": False,
         "AuthenticationEnabled": False,
-        "Plugins": [],
+        "Plugins": list(plugins),
         "HttpCompressionEnabled": False,
         "StorageCompression": False,
         "SaveJobs": False,
@@ -48,11 +48,11 @@ def orthanc_config(workdir: Path, port: int) -> dict:
 
 
 @contextmanager
-def running_orthanc(workdir: Path, binary: str) -> Iterator[Orthanc]:
+def running_orthanc(workdir: Path, binary: str, plugins: tuple[str, ...] = ()) -> Iterator[Orthanc]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = workdir / "orthanc.json"
-    config.write_text(json.dumps(orthanc_config(workdir, port), indent=2))
+    config.write_text(json.dumps(orthanc_config(workdir, port, plugins), indent=2))
     with open(workdir / "orthanc.log", "wb") as log:
         process = subprocess.Popen([binary, str(config)], stdout=log, stderr=subprocess.STDOUT)
         try:

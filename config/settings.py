@@ -149,6 +149,8 @@ PNG_COMPRESS_LEVEL = env_int("PNG_COMPRESS_LEVEL", 1)
 QUOTA_DEFAULTS = {
     "/api/dicom/read/file/": env_int("QUOTA_READ_FILE", 1000),
     "/api/dicom/generate/": env_int("QUOTA_GENERATE", 1000),
+    "/api/dicom/anonymize/": env_int("QUOTA_ANONYMIZE", 1000),
+    "/api/dicom/transcode/": env_int("QUOTA_TRANSCODE", 1000),
     "/api/dicom/read/jobs/": env_int("QUOTA_READ_JOBS", 100),
 }
 

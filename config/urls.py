@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, TokenObtainApi, TokenRefreshApi
 from common.views import healthz
 from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
+from dicom_api.dicom_out_views import DicomAnonymizeApi, DicomTranscodeApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
 from portal import views as portal_views
 from usage.views import ActivitySummaryApi
@@ -30,6 +31,8 @@ urlpatterns = [
     # DICOM operations (API key, metered)
     path("api/dicom/read/file/", DicomReadApi.as_view(), name="dicom-read"),
     path("api/dicom/generate/", DicomGenerateApi.as_view(), name="dicom-generate"),
+    path("api/dicom/anonymize/", DicomAnonymizeApi.as_view(), name="dicom-anonymize"),
+    path("api/dicom/transcode/", DicomTranscodeApi.as_view(), name="dicom-transcode"),
     # Jobs: reads of whole studies and long cines, asynchronously (API key)
     path("api/dicom/read/jobs/", ReadJobListCreateApi.as_view(), name="read-jobs"),
     path("api/dicom/read/jobs/<uuid:job_id>/", ReadJobApi.as_view(), name="read-job"),

@@ -7,9 +7,9 @@ from developers.models import DeveloperAPIKey, DeveloperProfile
 
 @admin.register(DeveloperProfile)
 class DeveloperProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "organization", "read_file_quota", "generate_quota", "read_jobs_quota", "created"]
+    list_display = ["user", "organization", "read_file_quota", "generate_quota", "read_jobs_quota", "anonymize_quota", "transcode_quota", "created"]
     search_fields = ["user__email", "organization"]
-    fields = ["user", "purpose", "organization", "read_file_quota", "generate_quota", "read_jobs_quota"]
+    fields = ["user", "purpose", "organization", "read_file_quota", "generate_quota", "read_jobs_quota", "anonymize_quota", "transcode_quota"]
     raw_id_fields = ["user"]
 
 

@@ -10,6 +10,8 @@ class DeveloperProfile(models.Model):
     # Per-developer monthly quotas set by an administrator; empty means the settings' default.
     read_file_quota = models.PositiveIntegerField(null=True, blank=True)
     generate_quota = models.PositiveIntegerField(null=True, blank=True)
+    anonymize_quota = models.PositiveIntegerField(null=True, blank=True)
+    transcode_quota = models.PositiveIntegerField(null=True, blank=True)
     read_jobs_quota = models.PositiveIntegerField(null=True, blank=True)
     # Signs job callbacks (DICOM-API-Signature); made on first use, rotated on request.
     webhook_secret = models.CharField(max_length=64, blank=True, default="")

@@ -13,6 +13,18 @@ class DicomError(Exception):
         self.message = message
         self.field = field  # the request field or DICOM keyword at fault, when there is one
 
+    def __reduce__(self):
+        # Rebuilt with every attribute when raised in a worker process (keyword-only arguments
+        # are not in `args`, which is all that pickling an exception passes by default).
+        return _rebuild_error, (type(self), self.message, self.__dict__)
+
+
+def _rebuild_error(kind: type, message: str, state: dict) -> DicomError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class NotDicomError(DicomError):
     """The input is neither a DICOM file nor a zip of them."""

@@ -8,15 +8,14 @@ per request: across a zip the declared sizes add up, and a UID replaced in one m
 replaced by the same new UID in every other.
 """
 
-import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
-from dicom_core.anonymize import anonymize
 from dicom_core.archive import SkippedMember, iter_zip_members
+from dicom_core.deidentify import DeidentifyOptions, deidentify
 from dicom_core.dicom_json import dicom_json
 from dicom_core.errors import InvalidOptionError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
@@ -28,6 +27,9 @@ from dicom_core.render.pipeline import plan_frames
 from dicom_core.render.reads import is_read_by_rendering
 
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
+# `anonymize=true` de-identifies the metadata returned; the images are shown as they are, so
+# burned-in annotation is no reason to refuse (that is /api/dicom/anonymize/'s business).
+METADATA_DEIDENTIFICATION = DeidentifyOptions(allow_burned_in=True)
 
 
 @dataclass
@@ -77,8 +79,7 @@ def elements_to_convert(options: ReadOptions) -> Callable[[int], bool] | None:
 def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) -> dict:
     """The dataset's metadata as asked; `dataset` itself is left as it is (it is rendered after)."""
     if options.anonymize:
-        dataset = copy.deepcopy(dataset)  # anonymize changes what it is given; values (pixels) are shared
-        anonymize(dataset, uid_map)
+        dataset = deidentify(dataset, METADATA_DEIDENTIFICATION, uid_map)  # a copy: the images see the original
     fields = list(options.fields) if options.fields is not None else None
     if options.metadata == "dicom-json":
         return dicom_json(dataset, fields)

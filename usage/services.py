@@ -14,6 +14,8 @@ from usage.models import DailyUsage, MonthlyUsage
 QUOTA_OVERRIDE_FIELDS = {
     "/api/dicom/read/file/": "read_file_quota",
     "/api/dicom/generate/": "generate_quota",
+    "/api/dicom/anonymize/": "anonymize_quota",
+    "/api/dicom/transcode/": "transcode_quota",
     "/api/dicom/read/jobs/": "read_jobs_quota",
 }
 

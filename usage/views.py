@@ -40,6 +40,8 @@ class ActivitySummaryApi(APIView):
                     "by_endpoint": {
                         "/api/dicom/read/file/": {"count": 1, "quota": 1000, "remaining": 999},
                         "/api/dicom/generate/": {"count": 0, "quota": 1000, "remaining": 1000},
+                        "/api/dicom/anonymize/": {"count": 0, "quota": 1000, "remaining": 1000},
+                        "/api/dicom/transcode/": {"count": 0, "quota": 1000, "remaining": 1000},
                     },
                 },
                 response_only=True,

@@ -118,6 +118,35 @@ def submit(pool: ProcessPoolExecutor, header: Dataset, task, options: RenderOpti
         return get_pool().submit(render_in_worker, header, frames, group, options)
 
 
+class WorkerTimedOut(Exception):
+    """The call outlasted its time; the pool that ran it was killed."""
+
+
+class WorkerCrashed(Exception):
+    """The process running the call died (a native crash)."""
+
+
+def call_in_pool(function, *args, timeout: float):
+    """function(*args) (picklable, importable by name) in the worker pool; what it raises is raised
+    here. Raises WorkerTimedOut or WorkerCrashed, the pool replaced."""
+    for _ in range(2):  # a pool broken by another request before this one: once more on a fresh one
+        pool = get_pool()
+        try:
+            future = pool.submit(function, *args)
+        except BrokenProcessPool:
+            discard_pool(pool)
+            continue
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeoutError:
+            discard_pool(pool)
+            raise WorkerTimedOut() from None
+        except (BrokenProcessPool, CancelledError):
+            discard_pool(pool)
+            raise WorkerCrashed() from None
+    raise WorkerCrashed()
+
+
 def encapsulated(frames: list[bytes]) -> bytes:
     """The frames as encapsulated pixel data: an empty Basic Offset Table, one fragment a frame
     (padded to even length), the sequence delimiter. (pydicom's encapsulate refuses an empty frame.)"""
