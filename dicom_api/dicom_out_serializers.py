@@ -16,7 +16,8 @@ class AnonymizeRequestSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Comma-separated PS3.15 profile options, e.g. `retain-dates,clean-descriptors`: "
         + ", ".join(f"`{name}`" for name in OPTION_CODES)
-        + ". `retain-private` is refused (400) until the safe private attributes table is shipped.",
+        + ". `retain-private` (Retain Safe Private) keeps only the private attributes that PS3.15 Table E.3.10-1 lists as safe "
+        "for their Private Creator (with that Private Creator element), as they are; every other private attribute is removed.",
     )
     patient_id = serializers.CharField(required=False, max_length=64, help_text="Set as PatientID instead of the profile's dummy, e.g. `STUDY-042`.")
     patient_name = serializers.CharField(required=False, max_length=64, help_text="Set as PatientName instead of emptying it, e.g. `Subject^042`.")

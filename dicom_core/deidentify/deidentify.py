@@ -18,7 +18,10 @@ How each action is carried out, at the top level and in every sequence item at a
 Attributes the table does not list are kept, except what is left of an overlay whose Overlay Data
 the table removed (its module would be invalid). Private attributes (the table's "private" row)
 and group lengths (stale once values change) are removed everywhere; an element pydicom
-cannot read is removed, since what cannot be read cannot be checked.
+cannot read is removed, since what cannot be read cannot be checked. With `retain-private`, a
+private attribute that Table E.3.10-1 lists for its block's Private Creator is kept as it is
+(the table vouches for its value, UIDs and text included; a sequence's items still go through
+the profile), and so is that Private Creator element.
 """
 
 import copy
@@ -29,9 +32,10 @@ from dataclasses import dataclass, field
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
+from pydicom.tag import BaseTag
 from pydicom.uid import generate_uid
 
-from dicom_core.deidentify.profile import ProfileTable, profile_table
+from dicom_core.deidentify.profile import ProfileTable, profile_table, safe_private_attributes
 from dicom_core.errors import InvalidOptionError
 
 # the option's name in the API -> its code in CID 7050 (pydicom's copy of PS3.16)
@@ -45,9 +49,6 @@ OPTION_CODES = {
     "clean-descriptors": codes.DCM.CleanDescriptorsOption,
 }
 BASIC_PROFILE_CODE = codes.DCM.BasicApplicationConfidentialityProfile
-# Table E.3.10-1 (the safe private attributes) is not shipped yet: without it no private
-# attribute can be shown to be safe, so the option is refused rather than claimed.
-UNOFFERED_OPTIONS = {"retain-private": "the table of safe private attributes (PS3.15 Table E.3.10-1) is not shipped yet"}
 
 _TEXT_DUMMY = "ANONYMIZED"
 _DUMMIES_BY_VR: dict[str, object] = {
@@ -84,13 +85,11 @@ class _Run:
 
 
 def parse_profile_options(text: str | None) -> frozenset[str]:
-    """"retain-dates,clean-descriptors" -> the option names; an unknown or unoffered one is a 400."""
+    """"retain-dates,clean-descriptors" -> the option names; an unknown one is a 400."""
     names = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
     for name in sorted(names):
         if name not in OPTION_CODES:
             raise InvalidOptionError(f"Unknown de-identification option {name!r}; known: {', '.join(OPTION_CODES)}.", field="options")
-        if name in UNOFFERED_OPTIONS:
-            raise InvalidOptionError(f"The option {name!r} is not offered: {UNOFFERED_OPTIONS[name]}.", field="options")
     return names
 
 
@@ -132,9 +131,37 @@ def deidentify(ds: Dataset, options: DeidentifyOptions, uid_map: dict[str, str])
 
 
 def _apply_profile(ds: Dataset, run: _Run) -> None:
-    for elem in _readable_public_elements(ds):
-        _ACTION_FUNCTIONS[run.table.action(elem.tag, run.options)](ds, elem, run)
+    safe_private = _safe_private_tags(ds, run)
+    for elem in _readable_elements(ds, safe_private):
+        _ACTION_FUNCTIONS[_action(elem.tag, run, safe_private)](ds, elem, run)
     _remove_overlays_without_data(ds)
+
+
+def _action(tag: BaseTag, run: _Run, safe_private: set[BaseTag]) -> str:
+    if tag.is_private:
+        return "K" if tag in safe_private else "X"
+    return run.table.action(tag, run.options)
+
+
+def _safe_private_tags(ds: Dataset, run: _Run) -> set[BaseTag]:
+    """With retain-private: the private elements of `ds` (this level only) that Table E.3.10-1
+    lists for their block's Private Creator, and those Private Creator elements."""
+    if "retain-private" not in run.options:
+        return set()
+    table = safe_private_attributes()
+    safe: set[BaseTag] = set()
+    for tag in ds.keys():
+        if not tag.is_private or tag.element < 0x1000:  # creators (gggg,0010-00FF) go with their elements
+            continue
+        creator_tag = BaseTag(tag.group << 16 | tag.element >> 8)
+        try:
+            creator = ds[creator_tag].value if creator_tag in ds else None
+        except Exception:  # an unreadable creator cannot vouch for its block, as anything
+            continue
+        # Private Creator is an LO: leading and trailing spaces are padding, case is significant
+        if isinstance(creator, str) and (creator.strip(), tag.group, tag.element & 0xFF) in table:
+            safe.update((tag, creator_tag))
+    return safe
 
 
 def _remove_overlays_without_data(ds: Dataset) -> None:
@@ -147,11 +174,12 @@ def _remove_overlays_without_data(ds: Dataset) -> None:
                 del ds[tag]
 
 
-def _readable_public_elements(ds: Dataset) -> list[DataElement]:
-    """The elements to act on; private ones, group lengths and unreadable ones are removed."""
+def _readable_elements(ds: Dataset, safe_private: set[BaseTag]) -> list[DataElement]:
+    """The elements to act on; private ones but the safe ones, group lengths and unreadable ones
+    are removed."""
     elements = []
     for tag in list(ds.keys()):
-        if tag.is_private or (tag.element == 0 and tag.group != 0x0002):
+        if (tag.is_private and tag not in safe_private) or (tag.element == 0 and tag.group != 0x0002):
             del ds[tag]
             continue
         try:
@@ -186,7 +214,7 @@ def _dummy(ds: Dataset, elem: DataElement, run: _Run) -> None:
     vr = str(elem.VR).split(" or ")[0]  # an ambiguous VR ("US or SS") takes its first choice
     if vr == "SQ":
         for item in elem.value:
-            for inner in _readable_public_elements(item):
+            for inner in _readable_elements(item, set()):
                 if inner.VR != "CS":  # enumerated terms (an SR item's Value Type) say what the item is, not who
                     _dummy(item, inner, run)
     elif vr == "UI":
@@ -222,12 +250,13 @@ def identifying_values(ds: Dataset, run: _Run) -> set[str]:
     """The text of every attribute the profile (with these options) removes or replaces, at any
     depth: what a cleaned descriptor must not repeat. Person names also by component."""
     found: set[str] = set()
+    safe_private = _safe_private_tags(ds, run)
     for tag in list(ds.keys()):
         try:
             elem = ds[tag]
         except Exception:  # unreadable: removed by the profile, nothing to learn from it
             continue
-        action = run.table.action(elem.tag, run.options)
+        action = _action(elem.tag, run, safe_private)
         if elem.VR == "SQ":
             for item in elem.value:
                 found |= identifying_values(item, run)

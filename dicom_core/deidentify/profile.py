@@ -18,6 +18,7 @@ from pathlib import Path
 from pydicom.tag import BaseTag
 
 TABLE_PATH = Path(__file__).with_name("profile_table.json")
+SAFE_PRIVATE_PATH = Path(__file__).with_name("safe_private_table.json")
 PRIVATE_ROW = "private"
 
 # "D", "Z", "X", "U", "K" (keep; sequences processed item by item) or "C" (clean)
@@ -87,3 +88,11 @@ def profile_table() -> ProfileTable:
         else:
             masked.append((value, mask, row))
     return ProfileTable(tuple(document["options"]), exact, tuple(masked), private)
+
+
+@lru_cache(maxsize=1)
+def safe_private_attributes() -> frozenset[tuple[str, int, int]]:
+    """PS3.15 Table E.3.10-1 (safe_private_table.json): (Private Creator, group, element within
+    the block) of each private attribute the Retain Safe Private Option keeps."""
+    rows = json.loads(SAFE_PRIVATE_PATH.read_text())["attributes"]
+    return frozenset((row["creator"].strip(), int(row["tag"][1:5], 16), int(row["tag"][8:10], 16)) for row in rows)

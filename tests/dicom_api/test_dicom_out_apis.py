@@ -9,6 +9,7 @@ from django.test import override_settings
 from pydicom import dcmread
 
 from developers.models import DeveloperProfile
+from dicom_core.deidentify.profile import safe_private_attributes
 from tests.conftest import CORPUS, api_key_header
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,38 @@ def test_anonymize_a_zip_streams_a_zip_with_the_same_names_and_skipped_json(deve
     assert [entry["name"] for entry in skipped] == ["README.txt"]
 
 
+def listed_as_safe(ds, tag) -> bool:
+    """Whether Table E.3.10-1 lists this private data element for its block's Private Creator."""
+    creator = ds.get(tag.group << 16 | tag.element >> 8)
+    return creator is not None and (str(creator.value).strip(), tag.group, tag.element & 0xFF) in safe_private_attributes()
+
+
+def test_anonymize_retain_private_keeps_only_the_safe_private_attributes(developer):
+    original = dcmread(CORPUS / "CT_small.dcm")
+    safe = {elem.tag for elem in original if elem.tag.is_private and elem.tag.element >= 0x1000 and listed_as_safe(original, elem.tag)}
+    creators = {tag.group << 16 | tag.element >> 8 for tag in safe}
+
+    retained = post(developer, ANONYMIZE, corpus("CT_small.dcm"), options="retain-private")
+    basic = post(developer, ANONYMIZE, corpus("CT_small.dcm"))
+
+    assert retained.status_code == basic.status_code == 200, retained.content
+    ds = dcmread(io.BytesIO(retained.content))
+    assert len(safe) >= 5 and len([elem for elem in original if elem.tag.is_private]) > 100  # GE's tables beside the safe ones
+    assert {elem.tag for elem in ds if elem.tag.is_private} == safe | creators
+    assert all(ds[tag].value == original[tag].value for tag in safe | creators)
+    assert [item.CodeValue for item in ds.DeidentificationMethodCodeSequence] == ["113100", "113111"]
+    assert not any(elem.tag.is_private for elem in dcmread(io.BytesIO(basic.content)))
+
+
+def test_the_schema_says_what_retain_private_keeps(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    body = schema["paths"][ANONYMIZE]["post"]["requestBody"]["content"]["multipart/form-data"]
+    component = schema["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+
+    description = component["properties"]["options"]["description"]
+    assert "`retain-private`" in description and "Table E.3.10-1" in description and "removed" in description
+
+
 def test_burned_in_annotation_is_refused_unless_allowed(developer):
     ds = dcmread(CORPUS / "SC_rgb.dcm")
     ds.BurnedInAnnotation = "YES"
@@ -85,7 +118,6 @@ def test_burned_in_annotation_is_refused_unless_allowed(developer):
     ("fields", "field"),
     [
         ({"options": "retain-everything"}, "options"),
-        ({"options": "retain-private"}, "options"),
         ({"patient_name": "x" * 65}, "patient_name"),
         ({"patient_id": "tab\there"}, "patient_id"),
     ],

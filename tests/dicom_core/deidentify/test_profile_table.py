@@ -10,13 +10,11 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from dicom_core.deidentify import OPTION_CODES, DeidentifyOptions, deidentify, profile_table
-from dicom_core.deidentify.deidentify import UNOFFERED_OPTIONS
 from dicom_core.deidentify.profile import TABLE_PATH, resolve
 
 TABLE = profile_table()
 ROWS = json.loads(TABLE_PATH.read_text())["attributes"]
-OFFERED = [name for name in OPTION_CODES if name not in UNOFFERED_OPTIONS]
-OPTION_SETS = [frozenset()] + [frozenset({name}) for name in OFFERED]
+OPTION_SETS = [frozenset()] + [frozenset({name}) for name in OPTION_CODES]
 CONTAINER = "DerivationCodeSequence"  # a sequence the table does not list: kept, its items processed
 IDENTIFYING_NAME = "Doe^John"  # PatientName: emptied, so a cleaned text must not repeat it
 SAMPLE_TEXT = {"CS": "DOE SAMPLE", "AE": "DOE", "PN": "Doe^Sample"}
@@ -85,7 +83,7 @@ def test_the_table_is_the_standards_shape():
     assert len(ROWS) > 600
     assert {row["basic"] for row in ROWS} <= {"D", "Z", "X", "U", "Z/D", "X/Z", "X/D", "X/Z/D", "X/Z/U*"}
     assert set(TABLE.options) == set(OPTION_CODES)
-    assert TABLE.action(Tag(CONTAINER), frozenset(OFFERED)) == "K"
+    assert TABLE.action(Tag(CONTAINER), frozenset(OPTION_CODES)) == "K"
 
 
 @pytest.mark.parametrize("row", [row for row in ROWS if row["tag"] != "private"], ids=lambda row: row["tag"])
@@ -130,13 +128,11 @@ def test_options_that_retain_win_over_the_basic_profile():
 
 @pytest.mark.parametrize("name", OPTION_CODES)
 def test_each_option_is_named_by_its_cid_7050_code(name):
-    options = frozenset() if name in UNOFFERED_OPTIONS else frozenset({name})
-    result = deidentify(Dataset(), DeidentifyOptions(options=options), {})
+    result = deidentify(Dataset(), DeidentifyOptions(options=frozenset({name})), {})
 
     codes = [(item.CodeValue, item.CodingSchemeDesignator) for item in result.DeidentificationMethodCodeSequence]
     assert codes[0] == ("113100", "DCM")
     assert OPTION_CODES[name].value in {"113105", "113106", "113108", "113109", "113110", "113111", "113112"}
-    if options:
-        assert codes[1] == (OPTION_CODES[name].value, "DCM")
-        assert list(result.DeidentificationMethod)[1] == OPTION_CODES[name].meaning
+    assert codes[1] == (OPTION_CODES[name].value, "DCM")
+    assert list(result.DeidentificationMethod)[1] == OPTION_CODES[name].meaning
     assert result.PatientIdentityRemoved == "YES"
