@@ -156,7 +156,7 @@ def _safe_private_tags(ds: Dataset, run: _Run) -> set[BaseTag]:
         creator_tag = BaseTag(tag.group << 16 | tag.element >> 8)
         try:
             creator = ds[creator_tag].value if creator_tag in ds else None
-        except Exception:  # an unreadable creator cannot vouch for its block, as anything
+        except Exception:  # a bad VR or length raises only when read, as anything: an unreadable creator vouches for nothing
             continue
         # Private Creator is an LO: leading and trailing spaces are padding, case is significant
         if isinstance(creator, str) and (creator.strip(), tag.group, tag.element & 0xFF) in table:
