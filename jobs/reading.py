@@ -5,13 +5,13 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from typing import BinaryIO
 
 from dicom_api.answer import file_chunks
-from dicom_core.archive import SkippedMember, iter_zip_members
-from dicom_core.errors import MalformedInputError, NotDicomError
+from dicom_core.archive import SkippedMember
 from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
-from dicom_core.read import is_dicomdir, read_one
+from dicom_core.read import iter_dicom_members, read_one
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render import RenderOptions, frame_count
 
@@ -67,26 +67,21 @@ class PlannedFile:
         return [self.frames[start : start + frames_per_part] for start in range(0, len(self.frames), frames_per_part)]
 
 
-def plan_files(data: bytes, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
+def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
     """The upload's DICOM files (a zip's members, or the upload itself) and the frames each will
-    render, or why a member is skipped, as the synchronous read decides. Raises the core's errors
-    for the upload as a whole (not DICOM nor zip, a zip limit)."""
-    if not is_zip(data):
+    render, or why a member is skipped, as the synchronous read decides. `upload` is a seekable
+    file: a zip is read from it one member at a time, never whole. Raises the core's errors for
+    the upload as a whole (not DICOM nor zip, a zip limit)."""
+    if not is_zip(upload.read(4)):
+        upload.seek(0)
+        data = upload.read()
         yield planned(name, data, read_dataset(data, limits, stop_before_pixels=not options.images), options)
         return
-    for member in iter_zip_members(data, limits):
+    for member in iter_dicom_members(upload, options, limits):
         if isinstance(member, SkippedMember):
             yield member
-            continue
-        try:
-            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
-        except (NotDicomError, MalformedInputError) as exc:
-            yield SkippedMember(member.name, exc.message)
-            continue
-        if is_dicomdir(dataset):
-            yield SkippedMember(member.name, "DICOMDIR is a media index, not an image.")
         else:
-            yield planned(member.name, member.data, dataset, options)
+            yield planned(member.name, member.data, member.dataset, options)
 
 
 def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFile:

@@ -121,19 +121,19 @@ def job_plan(*, job_id: str) -> None:
 def plan(job: ReadJob) -> bool:
     """Store each file on its own and record the tasks; False when the job stopped meanwhile."""
     options = read_options_from_json(job.options)
-    upload = storage.get(job.upload_name)
     files, skipped, items = [], [], []
-    for entry in plan_files(upload, job.file_name, options, configured_limits()):
-        if isinstance(entry, SkippedMember):
-            skipped.append({"name": entry.name, "reason": entry.reason})
-            continue
-        index = len(files)
-        storage.put(storage.file_name(job.id, index), entry.data)
-        parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
-        files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
-        for part_index, frames in enumerate(parts):
-            frame_total = len(frames if frames is not None else entry.frames)
-            items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
+    with storage.job_storage().open(job.upload_name, "rb") as upload:  # read as it is planned, never whole
+        for entry in plan_files(upload, job.file_name, options, configured_limits()):
+            if isinstance(entry, SkippedMember):
+                skipped.append({"name": entry.name, "reason": entry.reason})
+                continue
+            index = len(files)
+            storage.put(storage.file_name(job.id, index), entry.data)
+            parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
+            files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
+            for part_index, frames in enumerate(parts):
+                frame_total = len(frames if frames is not None else entry.frames)
+                items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
     tasks = [JobTask(job=job, index=index, items=group) for index, group in enumerate(group_items(items))]
     with transaction.atomic():
         if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
