@@ -166,6 +166,11 @@ AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "") or None
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "") or None
 AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "") or None
 JOB_MAX_UPLOAD_BYTES = env_int("JOB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
+# Declared decoded pixel bytes of all a job's files together, judged at planning before any
+# decoding (a synchronous request has MAX_DECODED_BYTES for all its files; in a job that bounds
+# one frame, as a worker decodes one at a time). 16 GiB: a few thousand CT slices or a long
+# colour cine are 1-4 GiB, so whole studies pass, while one job's work stays bounded.
+MAX_JOB_DECODED_BYTES = env_int("MAX_JOB_DECODED_BYTES", 16 * 1024 * 1024 * 1024)
 JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)  # then results are deleted, status `expired`
 JOB_RESULTS_PAGE_SIZE = env_int("JOB_RESULTS_PAGE_SIZE", 20)  # files a page of results
 JOB_FILES_PER_TASK = env_int("JOB_FILES_PER_TASK", 8)  # files one task reads (small: workers share the load)

@@ -13,6 +13,7 @@ import secrets
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from dicom_core.errors import DicomError
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
-from jobs.reading import plan_files, read_job_file, read_options_from_json, read_options_to_json
+from jobs.reading import JobPixelBudget, plan_files, read_job_file, read_options_from_json, read_options_to_json
 from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
 
 logger = logging.getLogger(__name__)
@@ -121,12 +122,15 @@ def job_plan(*, job_id: str) -> None:
 def plan(job: ReadJob) -> bool:
     """Store each file on its own and record the tasks; False when the job stopped meanwhile."""
     options = read_options_from_json(job.options)
+    limits = configured_limits()
+    budget = JobPixelBudget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
     files, skipped, items = [], [], []
     with storage.job_storage().open(job.upload_name, "rb") as upload:  # read as it is planned, never whole
-        for entry in plan_files(upload, job.file_name, options, configured_limits()):
+        for entry in plan_files(upload, job.file_name, options, limits):
             if isinstance(entry, SkippedMember):
                 skipped.append({"name": entry.name, "reason": entry.reason})
                 continue
+            budget.charge(entry)
             index = len(files)
             storage.put(storage.file_name(job.id, index), entry.data)
             parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
@@ -171,7 +175,8 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         return
     job = ReadJob.objects.get(id=job_id)
     options = read_options_from_json(job.options)
-    limits = configured_limits()
+    # The job's pixel budget was judged as a whole when it was planned (JobPixelBudget).
+    limits = replace(configured_limits(), max_decoded_bytes=settings.MAX_JOB_DECODED_BYTES)
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
     for file_index, part_index, frames, frame_total in task.items:
         file = files[file_index]

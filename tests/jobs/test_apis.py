@@ -19,7 +19,8 @@ from jobs.models import ReadJob
 from jobs.tasks import expire_read_jobs
 from tests.conftest import CORPUS, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
-from tests.jobs.conftest import JOBS, eventually, submit, wait_for
+from bench.job_client import cine
+from tests.jobs.conftest import JOB_PIXEL_BUDGET, JOBS, SYNCHRONOUS_PIXEL_BUDGET, eventually, submit, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,3 +216,23 @@ def test_anonymized_members_read_by_different_tasks_still_make_one_study(develop
         assert len({old for old, _ in pairs}) == len({new for _, new in pairs}) == len(pairs) > 1
         assert all(new.startswith("2.25.") and new != old for old, new in pairs)
     assert {result["PatientIdentityRemoved"] for result in results} == {"YES"}
+
+
+def test_a_job_has_its_own_pixel_budget_judged_before_any_frame_is_decoded(developer, worker, fleet_env, settings):
+    frame_bytes = 128 * 128 * 2
+    within = cine(SYNCHRONOUS_PIXEL_BUDGET // frame_bytes + 8, seed=1)  # past the synchronous budget, within the job's
+    settings.DICOM_LIMITS = {**settings.DICOM_LIMITS, "max_decoded_bytes": SYNCHRONOUS_PIXEL_BUDGET}  # as the workers have it
+    refused = developer.client.post("/api/dicom/read/file/", {"file": SimpleUploadedFile("cine.dcm", within)}, **api_key_header(developer.key))
+    assert refused.status_code == 413 and refused.json()["limit"] == "max_decoded_bytes"
+    job = wait_for(developer, submit(developer, within, "cine.dcm").json()["id"])
+    assert job["status"] == "succeeded" and job["progress"]["frames_done"] == SYNCHRONOUS_PIXEL_BUDGET // frame_bytes + 8, job
+
+    past = zip_of({"a.dcm": within, "b.dcm": within, "c.dcm": within, "d.dcm": within})  # 4 x 1.06 MiB > 4 MiB
+    job = wait_for(developer, submit(developer, past).json()["id"])
+    assert job["status"] == "failed" and "MAX_JOB_DECODED_BYTES" in job["error"] and str(JOB_PIXEL_BUDGET) in job["error"]
+    assert job["progress"] == {"files_total": 0, "files_done": 0, "frames_done": 0}  # refused before any work
+    assert not (Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs" / job["id"]).exists()
+
+    one_huge_frame = cine(1, 1024, 1024, seed=2)  # 2 MiB in one frame: more than a worker decodes at once
+    job = wait_for(developer, submit(developer, one_huge_frame, "big.dcm").json()["id"])
+    assert job["status"] == "failed" and "one frame" in job["error"] and "MAX_DECODED_BYTES" in job["error"]
