@@ -80,13 +80,15 @@ def job_list(*, profile: DeveloperProfile):
 
 def job_cancel(*, job: ReadJob) -> None:
     """A queued or running job is cancelled (its tasks stop at their next file); a finished job
-    is deleted. Either way its upload and results are deleted."""
+    is deleted (its stored files go with it: jobs/signals.py). Either way its upload and results
+    are deleted."""
     cancelled = ReadJob.objects.filter(id=job.id, status__in=ReadJob.ACTIVE).update(
         status=Status.CANCELLED, finished=timezone.now()
     )
-    if not cancelled:
+    if cancelled:
+        storage.delete_job_folder(job.id)
+    else:
         job.delete()
-    storage.delete_job_folder(job.id)
 
 
 def check_succeeded(job: ReadJob) -> None:

@@ -17,7 +17,7 @@ from PIL import Image
 from developers.models import DeveloperProfile
 from jobs.models import ReadJob
 from jobs.tasks import expire_read_jobs
-from tests.conftest import CORPUS, api_key_header
+from tests.conftest import CORPUS, PASSWORD, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
 from bench.job_client import cine
 from tests.jobs.conftest import JOB_PIXEL_BUDGET, JOBS, SYNCHRONOUS_PIXEL_BUDGET, eventually, submit, wait_for
@@ -236,3 +236,18 @@ def test_a_job_has_its_own_pixel_budget_judged_before_any_frame_is_decoded(devel
     one_huge_frame = cine(1, 1024, 1024, seed=2)  # 2 MiB in one frame: more than a worker decodes at once
     job = wait_for(developer, submit(developer, one_huge_frame, "big.dcm").json()["id"])
     assert job["status"] == "failed" and "one frame" in job["error"] and "MAX_DECODED_BYTES" in job["error"]
+
+
+def test_deleting_the_account_deletes_its_jobs_stored_uploads_and_results(developer, make_developer, worker, fleet_env):
+    jobs_folder = Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs"
+    finished = wait_for(developer, submit(developer, STUDY).json()["id"])
+    assert finished["status"] == "succeeded" and (jobs_folder / finished["id"]).exists()
+    unfinished = submit(developer, STUDY).json()["id"]  # queued or running when the account goes
+    other = make_developer()
+    others_job = wait_for(other, submit(other, STUDY).json()["id"])["id"]
+
+    response = developer.client.delete("/api/account/", {"password": PASSWORD}, format="json", **developer.bearer)
+    assert response.status_code == 204
+    assert eventually(lambda: not (jobs_folder / finished["id"]).exists() and not (jobs_folder / unfinished).exists())
+    assert (jobs_folder / others_job).exists()  # another developer's results are theirs
+    assert ReadJob.objects.filter(profile__user__email=developer.email).count() == 0
