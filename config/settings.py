@@ -188,6 +188,9 @@ JOB_RESULTS_PAGE_SIZE = env_int("JOB_RESULTS_PAGE_SIZE", 20)  # files a page of 
 JOB_FILES_PER_TASK = env_int("JOB_FILES_PER_TASK", 8)  # files one task reads (small: workers share the load)
 JOB_FRAMES_PER_TASK = env_int("JOB_FRAMES_PER_TASK", 25)  # a long cine is split into tasks of this many frames
 JOB_EXPIRY_SWEEP_SECONDS = env_int("JOB_EXPIRY_SWEEP_SECONDS", 300)
+# An upload that no job owns (its web worker was killed mid-upload) is deleted by the sweep once
+# untouched this long: longer than any upload takes (2 GiB at 1 MB/s: 36 minutes).
+JOB_ORPHAN_UPLOAD_HOURS = env_int("JOB_ORPHAN_UPLOAD_HOURS", 6)
 JOB_WEBHOOK_TIMEOUT_SECONDS = env_int("JOB_WEBHOOK_TIMEOUT_SECONDS", 10)
 JOB_WEBHOOK_MAX_RETRIES = env_int("JOB_WEBHOOK_MAX_RETRIES", 12)  # backoff 10 s doubling to 10 min: ~1 hour
 # Tests only: callbacks to 127.0.0.0/8 and ::1 (never to private, link-local or metadata addresses).

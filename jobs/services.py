@@ -248,6 +248,25 @@ def job_fail(*, job_id, error: str) -> None:
     storage.delete_job_folder(job_id)
 
 
+def orphan_uploads_delete(*, now=None) -> int:
+    """Job folders that belong to no job, untouched for JOB_ORPHAN_UPLOAD_HOURS, are deleted: an
+    upload whose web worker was killed before the job's row was made. The bound is longer than
+    any upload takes, so one still arriving (written to as it arrives) is left alone."""
+    now = now or timezone.now()
+    stored = storage.stored_job_ids()
+    known = set(ReadJob.objects.filter(id__in=stored).values_list("id", flat=True))
+    deleted = 0
+    for job_id in stored:
+        if job_id in known:
+            continue
+        modified = storage.last_modified(job_id)
+        if modified is not None and now - modified < timedelta(hours=settings.JOB_ORPHAN_UPLOAD_HOURS):
+            continue
+        storage.delete_job_folder(job_id)
+        deleted += 1
+    return deleted
+
+
 def jobs_expire(*, now=None) -> int:
     """Succeeded jobs past their expiry lose their results and become `expired`."""
     now = now or timezone.now()

@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -251,3 +254,34 @@ def test_deleting_the_account_deletes_its_jobs_stored_uploads_and_results(develo
     assert eventually(lambda: not (jobs_folder / finished["id"]).exists() and not (jobs_folder / unfinished).exists())
     assert (jobs_folder / others_job).exists()  # another developer's results are theirs
     assert ReadJob.objects.filter(profile__user__email=developer.email).count() == 0
+
+
+def test_the_sweep_deletes_old_uploads_that_no_job_owns(developer, worker, fleet_env):
+    jobs_folder = Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs"
+    seven_hours_ago = time.time() - 7 * 3600  # past JOB_ORPHAN_UPLOAD_HOURS (6)
+
+    def upload_left(age_seconds_ago: float | None) -> Path:
+        """What a web worker killed mid-upload leaves: jobs/<id>/upload, and no job."""
+        upload = jobs_folder / str(uuid.uuid4()) / "upload"
+        upload.parent.mkdir(parents=True)
+        upload.write_bytes(STUDY[:1000])
+        if age_seconds_ago is not None:
+            os.utime(upload, (age_seconds_ago, age_seconds_ago))
+        return upload.parent
+
+    orphan = upload_left(seven_hours_ago)
+    arriving = upload_left(None)  # written to a moment ago: an upload still arriving
+    owned = wait_for(developer, submit(developer, STUDY).json()["id"])
+    assert owned["status"] == "succeeded"
+    for path in (jobs_folder / owned["id"]).rglob("*"):
+        os.utime(path, (seven_hours_ago, seven_hours_ago))  # old, but its job still owns it
+    not_ours = jobs_folder / "not-a-job-id"
+    not_ours.mkdir(exist_ok=True)
+
+    expire_read_jobs.delay()  # beat's periodic sweep, run by the worker
+    assert eventually(lambda: not orphan.exists())
+    later_orphan = upload_left(seven_hours_ago)
+    expire_read_jobs.delay()  # the worker takes one task at a time: once this one has run, so has the first
+    assert eventually(lambda: not later_orphan.exists())
+    assert arriving.exists() and (jobs_folder / owned["id"]).exists() and not_ours.exists()
+    assert developer.client.get(owned["results_url"], **api_key_header(developer.key)).status_code == 200
