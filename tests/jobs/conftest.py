@@ -24,7 +24,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a d
 VISIBILITY_TIMEOUT = 8  # seconds before a dead worker's task is delivered again
 JOBS = "/api/dicom/read/jobs/"
 SYNCHRONOUS_PIXEL_BUDGET = 1024 * 1024  # the workers' MAX_DECODED_BYTES
-JOB_PIXEL_BUDGET = 4 * 1024 * 1024  # the workers' MAX_JOB_DECODED_BYTES (the fleet test's 100 files: 3.2 MiB)
+JOB_PIXEL_BUDGET = 16 * 1024 * 1024  # the workers' MAX_JOB_DECODED_BYTES (the fleet test's 100 files: 12.5 MiB)
 
 
 def redis_answers() -> bool:

@@ -230,7 +230,7 @@ def test_a_job_has_its_own_pixel_budget_judged_before_any_frame_is_decoded(devel
     job = wait_for(developer, submit(developer, within, "cine.dcm").json()["id"])
     assert job["status"] == "succeeded" and job["progress"]["frames_done"] == SYNCHRONOUS_PIXEL_BUDGET // frame_bytes + 8, job
 
-    past = zip_of({"a.dcm": within, "b.dcm": within, "c.dcm": within, "d.dcm": within})  # 4 x 1.06 MiB > 4 MiB
+    past = zip_of({"short.dcm": within, "long.dcm": cine(JOB_PIXEL_BUDGET // frame_bytes, seed=3)})  # 1.06 + 16 MiB > 16 MiB
     job = wait_for(developer, submit(developer, past).json()["id"])
     assert job["status"] == "failed" and "MAX_JOB_DECODED_BYTES" in job["error"] and str(JOB_PIXEL_BUDGET) in job["error"]
     assert job["progress"] == {"files_total": 0, "files_done": 0, "frames_done": 0}  # refused before any work
