@@ -25,11 +25,13 @@ STUDY = REPO / ".." / "shared" / "corpus" / "study_77654033.zip"
 
 
 class LargestRead(io.FileIO):
+    """A file on disk that remembers the most bytes any one read returned."""
+
     largest = 0
 
     def read(self, size=-1):
         data = super().read(size)
-        LargestRead.largest = max(LargestRead.largest, len(data))
+        self.largest = max(self.largest, len(data))
         return data
 
 
@@ -55,13 +57,16 @@ def main() -> None:
             path.write_bytes(data)
             memory = best_seconds(rounds, lambda: list(iter_zip_members(io.BytesIO(data), limits)))
 
+            largest = 0
+
             def from_disk():
+                nonlocal largest
                 with LargestRead(path) as source:
                     list(iter_zip_members(source, limits))
+                largest = source.largest
 
-            LargestRead.largest = 0
             disk = best_seconds(rounds, from_disk)
-            print(f"{name:24s} {memory * 1000:10.2f} {disk * 1000:10.2f} {disk / memory:12.2f} {LargestRead.largest:13d} {len(data):10d}")
+            print(f"{name:24s} {memory * 1000:10.2f} {disk * 1000:10.2f} {disk / memory:12.2f} {largest:13d} {len(data):10d}")
 
 
 if __name__ == "__main__":
