@@ -13,7 +13,14 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# The Python client (client/), installed from the repository as a user installs it; reinstalled
+# when its sources change, so the tests never run a stale copy.
+CLIENT_INSTALLED := $(VENV)/.client-installed
+$(CLIENT_INSTALLED): $(INSTALLED) client/pyproject.toml $(shell find client/src -type f)
+	$(PY) -m pip install --quiet -c constraints.txt ./client
+	touch $(CLIENT_INSTALLED)
+
+install: $(INSTALLED) $(CLIENT_INSTALLED)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -23,6 +30,7 @@ run: migrate
 
 test: install
 	$(PY) -m pytest -n 2 -q
+	cd client && ../$(PY) -m pytest -q  # the client's own suite (its own rootdir), against a real server
 
 superuser: migrate
 	$(PY) manage.py createsuperuser

@@ -7,6 +7,7 @@ bench/results/<timestamp>.json. See bench/README.md for what each figure means.
 """
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -14,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,15 +45,21 @@ class Plan:
     render: tuple[tuple[Path, str], ...]  # (file, return_format): ours, floor and Orthanc
     metadata_only: tuple[Path, ...]  # images=false: ours
     concurrent: tuple[Path, ...]  # N clients for a few seconds: ours and Orthanc
-    concurrent_seconds: float
+    concurrent_seconds: float  # per contender, in concurrent_slices turns
+    concurrent_slices: int
     memory: Path  # the file whose request the worker's peak RSS is sampled on
+    batch: tuple[Path, ...]  # zipped BATCH_SIZE times in turn: one request against the floor of each file
 
 
 XA, CT, MR2, US1 = (BENCH_DATA / name for name in ("xa_96f.dcm", "ct_512.dcm", "MR2_UNCR.dcm", "US1_J2KR.dcm"))
 CT_SMALL, MR_SMALL = CORPUS / "CT_small.dcm", CORPUS / "MR_small.dcm"
 FULL = Plan(5, ((XA, "png"), (XA, "jpeg"), (CT, "png"), (MR2, "png"), (US1, "png")),
-            (XA, CT, MR2, US1), (CT_SMALL, MR_SMALL), 5.0, XA)
-SMOKE = Plan(1, ((CT_SMALL, "png"),), (CT_SMALL,), (CT_SMALL,), 1.0, CT_SMALL)
+            (XA, CT, MR2, US1), (CT_SMALL, MR_SMALL), 6.0, 6, XA, (CT_SMALL, MR_SMALL))
+SMOKE = Plan(1, ((CT_SMALL, "png"),), (CT_SMALL,), (CT_SMALL,), 1.0, 1, CT_SMALL, (CT_SMALL,))
+# The usage guide's request: three fields and the image as PNG.
+GUIDE_FIELDS = {"fields": "PatientName,StudyDate,Modality", "return_format": "png"}
+ALL_METADATA = {"return_format": "png"}
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -126,6 +134,51 @@ def render_cases(plan: Plan, service: Service, pool, server, connections: int) -
     return cases
 
 
+def batch_zip(paths: tuple[Path, ...]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(BATCH_SIZE):
+            path = paths[number % len(paths)]
+            archive.writestr(f"{number:03d}_{path.name}", path.read_bytes())
+    return buffer.getvalue()
+
+
+def ours_batch(service: Service, data: bytes, fields: dict[str, str]) -> Contender:
+    body, content_type = multipart(fields, {"file": ("batch.zip", data)})
+    headers = {"Content-Type": content_type, "Authorization": f"ApiKey {service.api_key}"}
+
+    def check(reply) -> None:
+        if reply.status != 200:
+            raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]!r}")
+        answer = reply.json()
+        if answer["skipped"] or sum(len(member["Images"]) for member in answer["files"]) != BATCH_SIZE:
+            raise RuntimeError(f"{len(answer['files'])} files answered, skipped: {answer['skipped'][:2]}")
+
+    return Contender("ours", lambda: request(service.port, "POST", READ_PATH, body, headers), check)
+
+
+def floor_batch(pool, paths: tuple[Path, ...]) -> Contender:
+    """The floor of each file of the zip, one after another (no zip, no HTTP)."""
+    files = [paths[number % len(paths)].read_bytes() for number in range(BATCH_SIZE)]
+
+    def check(texts: list[str]) -> None:
+        if sum(len(json.loads(text)["Images"]) for text in texts) != BATCH_SIZE:
+            raise RuntimeError("the floor lost frames")
+
+    return Contender("floor", lambda: [floor_job(data, "png", pool) for data in files], check)
+
+
+def batch_cases(plan: Plan, service: Service, pool) -> list[Case]:
+    """A zip of BATCH_SIZE small files in one request, all metadata and the guide's fields,
+    against the floor of the same files (which gives all metadata)."""
+    data = batch_zip(plan.batch)
+    name = f"zip {BATCH_SIZE}x {'/'.join(path.stem for path in plan.batch)}"
+    return [
+        Case(f"{name} {label}", plan.batch[0], "png", BATCH_SIZE, [ours_batch(service, data, fields), floor_batch(pool, plan.batch)], {})
+        for label, fields in (("all", ALL_METADATA), ("fields", GUIDE_FIELDS))
+    ]
+
+
 def metadata_cases(plan: Plan, service: Service) -> list[Case]:
     return [
         Case(f"{path.name} images=false", path, None, 0, [ours(service, path, {"images": "false"}, None)], {})
@@ -155,33 +208,54 @@ def warm_workers(service: Service, clients: int) -> None:
     throughput(lambda: job.after(job.run()), clients, 1.0)
 
 
-def throughput_and_cpu(job, clients: int, seconds: float, server_pid: int) -> dict:
-    """throughput(), and the server's CPU (its whole process tree) per request done meanwhile."""
-    before = tree_cpu_seconds(server_pid)
-    result = throughput(job, clients, seconds)
-    used = tree_cpu_seconds(server_pid) - before
-    result["server_cpu_ms_per_request"] = round(used * 1000 / result["requests"], 2) if result["requests"] else None
-    return result
+def interleaved(contenders: dict[str, tuple], clients: int, seconds: float, slices: int) -> dict[str, dict]:
+    """throughput() of each (job, server pid), with the server's CPU (its whole process tree) per
+    request, for `seconds` in all, in `slices` turns taken one contender after another, so that
+    the machine's load (shared, it swings within seconds) touches each alike; the turns' figures
+    are summed."""
+    totals: dict[str, dict] = {}
+    for _ in range(slices):
+        for name, (job, server_pid) in contenders.items():
+            before = tree_cpu_seconds(server_pid)
+            turn = throughput(job, clients, seconds / slices)
+            used = tree_cpu_seconds(server_pid) - before
+            total = totals.setdefault(name, {"clients": clients, "requests": 0, "seconds": 0.0, "failed": 0,
+                                             "first_failure": None, "cpu_seconds": 0.0})
+            for key in ("requests", "seconds", "failed"):
+                total[key] += turn[key]
+            total["cpu_seconds"] += used
+            total["first_failure"] = total["first_failure"] or turn["first_failure"]
+    for total in totals.values():
+        total["per_second"] = round(total["requests"] / total["seconds"], 2)
+        cpu = total.pop("cpu_seconds")
+        total["server_cpu_ms_per_request"] = round(cpu * 1000 / total["requests"], 2) if total["requests"] else None
+    return totals
 
 
 def concurrency(plan: Plan, service: Service, server, clients: int) -> list[dict]:
+    """Each small file read by `clients` clients: the guide's request (three fields) and all
+    metadata; Orthanc's upload + rendered frame, against both; the three in turns (interleaved)."""
     results = []
     for path in plan.concurrent:
-        mine = ours(service, path, {"return_format": "png"}, 1)
-        entry = {"file": path.name, "ours": throughput_and_cpu(lambda: mine.after(mine.run()), clients,
-                                                               plan.concurrent_seconds, service.process.pid)}
+        contenders = {}
+        for label, fields in (("fields", GUIDE_FIELDS), ("all", ALL_METADATA)):
+            mine = ours(service, path, fields, 1)
+            contenders[f"ours_{label}"] = (lambda mine=mine: mine.after(mine.run()), service.process.pid)
         if server is not None:
             data = path.read_bytes()
             # Stored once, untimed: concurrent uploads of one instance race in Orthanc's storage folders
             # (HTTP 500 "Error while accessing the filesystem"), most often before it is stored.
             orthanc.upload(server.port, data)
 
-            def orthanc_job() -> None:
+            def orthanc_job(data=data) -> None:
                 _, replies = orthanc.upload_and_render(server.port, data, 1, "png", 1)
                 orthanc.check_rendered(replies, 1, "png")
 
-            entry["orthanc"] = throughput_and_cpu(orthanc_job, clients, plan.concurrent_seconds, server.process.pid)
-            entry["ours_over_orthanc"] = round(entry["ours"]["per_second"] / entry["orthanc"]["per_second"], 2)
+            contenders["orthanc"] = (orthanc_job, server.process.pid)
+        entry = {"file": path.name, **interleaved(contenders, clients, plan.concurrent_seconds, plan.concurrent_slices)}
+        if server is not None:
+            for label in ("fields", "all"):
+                entry[f"ours_{label}_over_orthanc"] = round(entry[f"ours_{label}"]["per_second"] / entry["orthanc"]["per_second"], 2)
         results.append(entry)
     return results
 
@@ -193,13 +267,13 @@ def cheapest_requests(plan: Plan, service: Service, server, clients: int) -> dic
     def healthz() -> None:
         check_status(request(service.port, "GET", "/healthz"), 200, "healthz")
 
-    entry = {"ours": throughput_and_cpu(healthz, clients, plan.concurrent_seconds, service.process.pid)}
+    contenders = {"ours": (healthz, service.process.pid)}
     if server is not None:
         def system() -> None:
             check_status(request(server.port, "GET", "/system"), 200, "Orthanc /system")
 
-        entry["orthanc"] = throughput_and_cpu(system, clients, plan.concurrent_seconds, server.process.pid)
-    return entry
+        contenders["orthanc"] = (system, server.process.pid)
+    return interleaved(contenders, clients, plan.concurrent_seconds, plan.concurrent_slices)
 
 
 LONG_FRAMES = 400  # the memory file's frames repeated to this many: memory must not grow with them
@@ -293,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(pool.shutdown)
         warm_workers(service, args.clients)
         cases = render_cases(plan, service, pool, server, args.orthanc_connections) + metadata_cases(plan, service)
-        run_rounds(cases, rounds)
+        batches = batch_cases(plan, service, pool)
+        run_rounds(cases + batches, rounds)
         results = {
             "started": started,
             "smoke": args.smoke,
@@ -304,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             "orthanc": {"version": server.version, "parallel_connections": args.orthanc_connections} if server else None,
             "render": [timing_summary(case) for case in cases if case.image_format],
             "metadata_only": [timing_summary(case) for case in cases if not case.image_format],
+            "batch": [timing_summary(case) for case in batches],
             "concurrency": concurrency(plan, service, server, args.clients),
             "cheapest_requests": cheapest_requests(plan, service, server, args.clients),
             "memory": memory(plan.memory, service, "png"),

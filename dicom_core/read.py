@@ -9,11 +9,12 @@ replaced by the same new UID in every other.
 """
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import BinaryIO
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from dicom_core.anonymize import anonymize
@@ -26,6 +27,7 @@ from dicom_core.options import ReadOptions
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render import ImageStream, declared_pixel_bytes, executor_for, render
 from dicom_core.render.pipeline import plan_frames
+from dicom_core.render.reads import is_read_by_rendering
 
 MEDIA_DIRECTORY_STORAGE = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
 
@@ -56,11 +58,22 @@ def read_file(data: bytes, options: ReadOptions, limits: Limits) -> FileReading 
 
 
 def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> FileReading:
-    dataset = read_dataset(data, limits, stop_before_pixels=not options.images)
+    dataset = read_dataset(data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options))
     images = None
     if options.images:
         images = render(dataset, options.render, limits, executor_for(dataset, isolated=options.isolated))
     return FileReading(metadata(dataset, options, uid_map), images)
+
+
+def elements_to_convert(options: ReadOptions) -> Callable[[int], bool] | None:
+    """Which elements read_dataset converts: all (None) unless `fields` narrows the metadata; then
+    the fields and, with images, what rendering reads. The anonymizer walks every element."""
+    if options.fields is None or options.anonymize:
+        return None
+    tags = frozenset(tag_for_keyword(keyword) for keyword in options.fields) - {None}
+    if not options.images:
+        return tags.__contains__
+    return lambda tag: tag in tags or is_read_by_rendering(tag)
 
 
 def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) -> dict:
@@ -93,7 +106,9 @@ def iter_dicom_members(source: BinaryIO, options: ReadOptions, limits: Limits) -
             yield member
             continue
         try:
-            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
+            dataset = read_dataset(
+                member.data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options)
+            )
         except (NotDicomError, MalformedInputError) as exc:
             yield SkippedMember(member.name, exc.message)
             continue
@@ -128,8 +143,9 @@ def zip_files(accepted: list[tuple[str, dict, bytes]], options: ReadOptions, lim
     for name, member_metadata, member_data in accepted:
         images = None
         if options.images:
-            # the checks passed on this same parse a moment ago (the budget for the zip as a whole)
-            dataset = read_dataset(member_data, limits)
+            # the checks passed on this same parse a moment ago (the budget for the zip as a whole),
+            # and the metadata is taken: only what rendering reads is converted
+            dataset = read_dataset(member_data, limits, convert_only=is_read_by_rendering)
             images = render(dataset, options.render, limits, executor_for(dataset, isolated=options.isolated))
         yield name, FileReading(member_metadata, images)
 

@@ -7,11 +7,13 @@ deflate bombs) is refused before it costs much.
 """
 
 import struct
+from collections.abc import Callable
 import zlib
 from io import BytesIO
 
 import numpy as np
 import pydicom
+from pydicom import hooks
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.filewriter import correct_ambiguous_vr_element
@@ -48,8 +50,12 @@ def is_zip(data: bytes) -> bool:
     return data[:4] in _ZIP_SIGNATURES
 
 
-def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = False) -> Dataset:
+def read_dataset(
+    data: bytes, limits: Limits, *, stop_before_pixels: bool = False, convert_only: Callable[[int], bool] | None = None
+) -> Dataset:
     """Parse DICOM bytes: with preamble and file meta, without the preamble, or without meta.
+
+    `convert_only`: which top-level tags to convert (parse_structure); None converts every element.
 
     Raises NotDicomError (no evidence of DICOM), MalformedInputError (broken structure),
     LimitExceededError (max_sequence_depth, max_sequence_items, max_data_elements,
@@ -60,7 +66,10 @@ def read_dataset(data: bytes, limits: Limits, *, stop_before_pixels: bool = Fals
     check_item_count(dataset_bytes(source, limits), item_tags(source), limits)
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
-        parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+        if convert_only is None:
+            parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+        else:
+            parse_structure(dataset, convert_only, limits)
         list(dataset.file_meta)  # converts the meta elements too
     except DicomError:
         raise
@@ -231,8 +240,9 @@ def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted
     return counted
 
 
-def convert_elements(dataset: Dataset) -> None:
-    """Convert the raw elements of one level of `dataset` in place, as `dataset[tag]` would.
+def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None) -> None:
+    """Convert the raw elements of one level of `dataset` (those `only` accepts, when given) in
+    place, as `dataset[tag]` would.
 
     Dataset.__getitem__ looks the element up four times and __setitem__ re-checks it: on a file
     of a few hundred elements that bookkeeping was a quarter of a small read's CPU. Here an
@@ -246,7 +256,7 @@ def convert_elements(dataset: Dataset) -> None:
     character_set = dataset.original_character_set or dataset._character_set
     private_creators: dict[int, str] = {}
     for tag, element in list(elements.items()):
-        if not isinstance(element, RawDataElement):
+        if not isinstance(element, RawDataElement) or only is not None and not only(tag):
             continue
         if element.value is None:
             dataset[tag]  # pydicom reads the deferred value and converts it
@@ -267,6 +277,56 @@ def convert_elements(dataset: Dataset) -> None:
                         private_creators[creator] = dataset[creator].value
                     converted.private_creator = private_creators[creator]
             elements[tag] = converted
+
+
+def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limits: Limits) -> None:
+    """Convert the top-level elements `convert_only` accepts; of the rest, only the sequences.
+
+    Exact for what is then read from `dataset`: the accepted ones are converted as
+    convert_elements converts every element, and one left raw is converted by pydicom itself
+    when something reads it (dataset[tag]). The limits judge the whole file as
+    parse_every_element does: the same levels counted (every sequence is parsed into its items,
+    whose leaf values stay raw) and the same depth. A bad value in an element nobody asked for is
+    never decoded, so it is no error here. (tests/dicom_core/test_reading.py compares the answers,
+    the counts and the errors with parse_every_element's on every corpus file.)
+    """
+    count_structure(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+    convert_elements(dataset, only=convert_only)
+
+
+def count_structure(dataset: Dataset, *, depth: int, limits: Limits, counted: int) -> int:
+    """parse_every_element's count and depth, converting only the sequences (pydicom then reads
+    their items as raw elements). A raw element is a sequence when convert_raw_data_element
+    would make it one: its VR is then decided by the "raw_element_vr" hook alone (the value
+    conversion keeps an SQ an SQ), which keeps an explicit VR other than UN as it is, so only
+    implicit-VR and UN elements are asked of it. Every raw element is checked to lie within the
+    file, as convert_elements checks it."""
+    counted += len(dataset)
+    if counted > limits.max_data_elements:
+        raise LimitExceededError(
+            f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
+        )
+    for tag, element in list(dataset._dict.items()):
+        if isinstance(element, RawDataElement) and element.value is not None:
+            check_within_file(element)  # as convert_elements checks every element
+        vr = element.VR
+        if vr is None or vr == VR.UN and isinstance(element, RawDataElement):
+            vr = raw_element_vr(dataset, element)
+        if vr != VR.SQ:
+            continue
+        if depth + 1 > limits.max_sequence_depth:
+            raise too_deep(limits)
+        for item in dataset[tag].value:  # wraps the items, passes the pixel representation down
+            counted = count_structure(item, depth=depth + 1, limits=limits, counted=counted)
+    return counted
+
+
+def raw_element_vr(dataset: Dataset, element: RawDataElement) -> str:
+    """The VR pydicom's conversion gives `element`, found as convert_raw_data_element finds it."""
+    dataset.get(SPECIFIC_CHARACTER_SET)  # converted first, as when every element is converted
+    found: dict = {}
+    hooks.raw_element_vr(element, found, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
+    return found["VR"]
 
 
 def check_within_file(element: RawDataElement) -> None:

@@ -2,8 +2,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from common.schema import ERROR_RESPONSES
+from developers.authentication import ApiKeyAuthentication
 from developers.services import profile_get
 from usage.services import activity_summary
 
@@ -20,7 +22,11 @@ ActivitySummarySerializer = inline_serializer(
 
 
 class ActivitySummaryApi(APIView):
-    """This month's calls (UTC), per day (days with calls only, oldest first) and per endpoint."""
+    """This month's calls (UTC), per day (days with calls only, oldest first) and per endpoint.
+
+    A Bearer token or an API key (the key's developer), so a client holding only a key sees its usage."""
+
+    authentication_classes = [JWTAuthentication, ApiKeyAuthentication]
 
     @extend_schema(
         responses={200: ActivitySummarySerializer, **ERROR_RESPONSES},

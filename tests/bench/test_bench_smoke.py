@@ -27,7 +27,7 @@ def test_smoke_run_writes_every_figure(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads(output.read_text())
     assert {"started", "smoke", "rounds", "machine", "service", "orthanc", "render", "metadata_only",
-            "concurrency", "cheapest_requests", "memory", "memory_jpeg", "memory_long", "targets"} <= results.keys()
+            "batch", "concurrency", "cheapest_requests", "memory", "memory_jpeg", "memory_long", "targets"} <= results.keys()
     assert results["smoke"] is True and results["orthanc"] is None
     assert len(results["machine"]["loadavg_start"]) == 3 and len(results["machine"]["loadavg_end"]) == 3
     render = results["render"][0]
@@ -36,8 +36,11 @@ def test_smoke_run_writes_every_figure(tmp_path):
         assert render[contender]["error"] is None and render[contender]["median"] > 0
     assert render["ours_minus_floor_ms"]["median"] is not None
     assert results["metadata_only"][0]["ours"]["median"] > 0
-    assert results["concurrency"][0]["ours"]["requests"] > 0
-    for measured in (results["concurrency"][0]["ours"], results["cheapest_requests"]["ours"]):
+    for batch in results["batch"]:  # a zip of small files, all metadata and the guide's fields
+        assert batch["frames"] == 100 and batch["ours"]["error"] is None and batch["ours_over_floor"]["median"] > 0
+    assert [batch["case"].rsplit(" ", 1)[1] for batch in results["batch"]] == ["all", "fields"]
+    concurrency = results["concurrency"][0]
+    for measured in (concurrency["ours_fields"], concurrency["ours_all"], results["cheapest_requests"]["ours"]):
         assert measured["requests"] > 0 and measured["failed"] == 0 and measured["server_cpu_ms_per_request"] > 0
     for memory in (results["memory"], results["memory_jpeg"], results["memory_long"]):
         assert memory["peak_rss_mb"] > 0 and memory["answer_bytes"] > 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from bench.client import multipart, request
+from bench.client import multipart, post_json, request
 from bench.ports import can_bind_localhost
 from bench.service import READ_PATH, running_service
 from tests.conftest import CORPUS
@@ -90,6 +90,24 @@ def test_a_worker_keeps_its_database_connection_between_requests(service):
         assert head.startswith("HTTP/1.1 200")
     worker_files = [path for pid in service.worker_pids() for path in open_files(pid)]
     assert any(path.endswith(".sqlite3") for path in worker_files)  # SQLite, as service_env sets
+
+
+def test_a_deleted_key_is_refused_on_the_very_next_request_by_every_worker(service):
+    credentials = {"email": f"revoke-{uuid.uuid4().hex[:8]}@example.com", "password": uuid.uuid4().hex}
+    assert post_json(service.port, "/api/register/", credentials).status == 201
+    bearer = {"Authorization": f"Bearer {post_json(service.port, '/api/token/', credentials).json()['access']}"}
+    assert post_json(service.port, "/api/developer/profiles/", {"purpose": "test", "organization": "test"}, bearer).status == 201
+    created = post_json(service.port, "/api-keys/", {"name": "soon deleted"}, bearer).json()
+    body, content_type = multipart({"images": "false"}, {"file": ("MR_small.dcm", (CORPUS / "MR_small.dcm").read_bytes())})
+    headers = {"Content-Type": content_type, "Authorization": f"ApiKey {created['key']}"}
+
+    def statuses(count: int) -> set[int]:  # fresh connections from 4 threads: both workers answer
+        with ThreadPoolExecutor(4) as pool:
+            return set(pool.map(lambda _: request(service.port, "POST", READ_PATH, body, headers).status, range(count)))
+
+    assert statuses(40) == {200}
+    assert request(service.port, "DELETE", f"/api-keys/delete/{created['id']}/", headers=bearer).status == 204
+    assert statuses(40) == {401}
 
 
 def test_recycled_workers_answer_reads(monkeypatch):

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
 from tests.conftest import api_key_header
@@ -96,3 +99,29 @@ def test_key_management_refuses_api_keys(developer):
     response = developer.client.post("/api-keys/", {"name": "minted"}, format="json", **api_key_header(developer.key))
     assert response.status_code == 401
     assert developer.client.get("/api-keys/", **api_key_header(developer.key)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"revoked": True},
+        {"expiry_date": timezone.now() - timedelta(seconds=1)},
+    ],
+    ids=["revoked", "expired"],
+)
+def test_a_revoked_or_expired_key_is_refused_at_once(developer, change):
+    assert developer.client.post("/api/dicom/read/file/", {}, **api_key_header(developer.key)).status_code == 400
+    DeveloperAPIKey.objects.filter(profile__user__email=developer.email).update(**change)
+    response = developer.client.post("/api/dicom/read/file/", {}, **api_key_header(developer.key))
+    assert response.status_code == 401 and response.json()["error"] == "Invalid API key."
+
+
+def test_a_key_expiring_later_works(developer):
+    DeveloperAPIKey.objects.filter(profile__user__email=developer.email).update(expiry_date=timezone.now() + timedelta(hours=1))
+    assert developer.client.post("/api/dicom/read/file/", {}, **api_key_header(developer.key)).status_code == 400
+
+
+def test_the_right_secret_with_another_keys_prefix_is_refused(developer, make_developer):
+    other = make_developer()
+    prefix, secret = developer.key.split(".")[0], other.key.split(".")[1]
+    assert developer.client.post("/api/dicom/read/file/", {}, **api_key_header(f"{prefix}.{secret}")).status_code == 401

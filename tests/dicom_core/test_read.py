@@ -5,14 +5,19 @@ import warnings
 
 import pytest
 from PIL import Image
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from dicom_core.errors import InvalidOptionError, LimitExceededError, NotDicomError
+from dicom_core.errors import InvalidOptionError, LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.logging_safety import silence_pydicom_logging
 from dicom_core.options import ReadOptions
-from dicom_core.render import RenderOptions
-from tests.dicom_core.dicom_builders import corpus_bytes, explicit_le_file, huge_rle_frames, read_answer, tag, zip_of
+from dicom_core.read import elements_to_convert, metadata
+from dicom_core.reading import SPECIFIC_CHARACTER_SET, read_dataset
+from dicom_core.render import RenderOptions, executor_for, render
+from dicom_core.render.reads import is_read_by_rendering
+from tests.dicom_core.dicom_builders import CORPUS, corpus_bytes, explicit_le_file, huge_rle_frames, read_answer, tag, zip_of
 
 LIMITS = Limits()
 
@@ -163,3 +168,86 @@ def test_a_missing_frame_in_a_zip_names_the_member():
         read_answer(data, ReadOptions(render=RenderOptions(frames=(2,))), LIMITS)
     assert caught.value.field == "frames"
     assert "'ct/one.dcm'" in caught.value.message and "Frame 3" in caught.value.message
+
+
+# --- With `fields`, only those elements and what rendering reads are converted (read.elements_to_convert)
+
+GUIDE_FIELDS = ("PatientName", "StudyDate", "Modality")
+MORE_FIELDS = (*GUIDE_FIELDS, "ReferencedImageSequence", "TransferSyntaxUID", "Rows", "WindowCenter")
+CORPUS_FILES = sorted(path.name for path in CORPUS.glob("*.dcm") if path.name != "no_meta.dcm")
+CORPUS_FILES_AND_ZIP = [*CORPUS_FILES, "study_77654033.zip"]
+FEW_FIELDS_OPTIONS = {
+    "guide, png": ReadOptions(fields=GUIDE_FIELDS, isolated=False),
+    # the dataset with its elements left raw is sent to the render processes
+    "guide, jpeg, render processes": ReadOptions(fields=GUIDE_FIELDS, render=RenderOptions(image_format="jpeg")),
+    "more, gif, dicom-json": ReadOptions(
+        fields=MORE_FIELDS, metadata="dicom-json", render=RenderOptions(image_format="gif", animate=True), isolated=False
+    ),
+    "more, no images": ReadOptions(fields=MORE_FIELDS, images=False),
+}
+
+
+def answer_either_way(data: bytes, options: ReadOptions, monkeypatch) -> tuple:
+    """The answer (or "malformed") as read, then with every element converted at every parse."""
+    answers = []
+    for _ in range(2):
+        try:
+            answers.append(read_answer(data, options, LIMITS))
+        except MalformedInputError:  # then converting every element must refuse it too
+            answers.append("malformed")
+        monkeypatch.setattr(
+            "dicom_core.read.read_dataset",
+            lambda data, limits, stop_before_pixels=False, convert_only=None: read_dataset(data, limits, stop_before_pixels=stop_before_pixels),
+        )
+    return tuple(answers)
+
+
+@pytest.mark.parametrize("options", FEW_FIELDS_OPTIONS.values(), ids=FEW_FIELDS_OPTIONS.keys())
+@pytest.mark.parametrize("name", CORPUS_FILES_AND_ZIP)
+def test_a_few_fields_answer_as_converting_every_element_answers(name, options, monkeypatch):
+    fast, slow = answer_either_way(corpus_bytes(name), options, monkeypatch)
+    assert fast == slow
+
+
+def test_a_zip_answers_as_converting_every_element_when_its_members_are_parsed_again_to_render(monkeypatch):
+    fast, slow = answer_either_way(corpus_bytes("study_77654033.zip"), ReadOptions(isolated=False), monkeypatch)
+    assert fast == slow and len(fast["files"]) > 1
+
+
+def rendered_with(name: str, options: ReadOptions):
+    data = corpus_bytes(name)
+    dataset = read_dataset(data, LIMITS, stop_before_pixels=not options.images, convert_only=elements_to_convert(options))
+    metadata(dataset, options, {})
+    if options.images:
+        list(render(dataset, options.render, LIMITS, executor_for(dataset, isolated=False)))
+    return dataset
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_rendering_reads_only_the_elements_it_declares(name):
+    options = ReadOptions(fields=GUIDE_FIELDS, render=RenderOptions(image_format="gif", animate=True), isolated=False)
+    dataset = rendered_with(name, options)
+    asked = frozenset(tag_for_keyword(keyword) for keyword in GUIDE_FIELDS)
+    assert set(converted_leaves(dataset)) <= asked | {SPECIFIC_CHARACTER_SET} | {
+        tag for tag in dataset.keys() if is_read_by_rendering(tag)
+    }
+
+
+def test_without_images_nothing_of_the_pixel_module_is_converted():
+    dataset = rendered_with("CT_small.dcm", ReadOptions(fields=GUIDE_FIELDS, images=False))
+    # the character set decodes the text; the pixel representation is the one pydicom reads itself
+    # when it converts a sequence (CT_small has some), to pass it down to the items' US-or-SS values
+    assert converted_leaves(dataset) == [0x00080005, 0x00080020, 0x00080060, 0x00100010, 0x00280103]
+    assert 0x7FE00010 not in dataset
+
+
+def test_every_element_is_converted_without_fields_or_with_anonymize():
+    assert elements_to_convert(ReadOptions()) is None
+    assert elements_to_convert(ReadOptions(fields=GUIDE_FIELDS, anonymize=True)) is None
+
+
+def converted_leaves(dataset: Dataset) -> list[int]:
+    return [
+        tag for tag, element in dataset._dict.items()
+        if not isinstance(element, RawDataElement) and element.VR != "SQ"
+    ]

@@ -12,7 +12,16 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from dicom_core.errors import LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
-from dicom_core.reading import COUNT_WINDOW_BYTES, PREAMBLE_LENGTH, count_tag, is_zip, item_tags, read_dataset
+from dicom_core.reading import (
+    COUNT_WINDOW_BYTES,
+    PREAMBLE_LENGTH,
+    count_structure,
+    count_tag,
+    is_zip,
+    item_tags,
+    parse_every_element,
+    read_dataset,
+)
 from tests.dicom_core.dicom_builders import (
     CORPUS,
     corpus_bytes,
@@ -112,9 +121,10 @@ def test_too_many_elements_are_refused_before_conversion():
     assert caught.value.limit == "max_data_elements"
 
 
-def test_an_element_running_past_the_end_of_the_file_is_refused_naming_its_tag():
+@pytest.mark.parametrize("convert_only", [None, frozenset().__contains__], ids=["every element", "none asked for"])
+def test_an_element_running_past_the_end_of_the_file_is_refused_naming_its_tag(convert_only):
     with pytest.raises(MalformedInputError) as refused:
-        read_dataset(ob_claiming(0xFFFFFFF0), LIMITS)  # and nothing asked for 4 GiB
+        read_dataset(ob_claiming(0xFFFFFFF0), LIMITS, convert_only=convert_only)  # and nothing asked for 4 GiB
     assert "(0009,1010)" in refused.value.message and "4294967280" in refused.value.message
 
 
@@ -233,6 +243,24 @@ CHARSET_AND_PRIVATE = (
 )
 
 
+def charset_private_and_sequence_file(implicit: bool) -> bytes:
+    charset, text, private = CHARSET_AND_PRIVATE
+    dataset = pydicom.Dataset()
+    dataset.SpecificCharacterSet = charset
+    for keyword, value in text.items():
+        setattr(dataset, keyword, value)
+    for (group, element), (vr, value) in private.items():
+        dataset.add_new((group, element), vr, value)
+    dataset.ReferencedImageSequence = [pydicom.Dataset()]  # a defined length: a raw element until converted
+    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
+    dataset.ReferencedImageSequence[0].ReferencedSOPSequence = [pydicom.Dataset(), pydicom.Dataset()]
+    dataset.LUTDescriptor = [256, 0, 8]  # 'US or SS': pydicom corrects the VR from the dataset
+    dataset.PixelRepresentation = 0
+    buffer = BytesIO()
+    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("name", CORPUS_DICOM)
 def test_elements_are_converted_as_pydicom_converts_them(name):
     data = corpus_bytes(name)
@@ -241,20 +269,7 @@ def test_elements_are_converted_as_pydicom_converts_them(name):
 
 @pytest.mark.parametrize("implicit", [True, False])
 def test_character_set_and_private_creators_are_those_pydicom_gives(implicit):
-    charset, text, private = CHARSET_AND_PRIVATE
-    dataset = pydicom.Dataset()
-    dataset.SpecificCharacterSet = charset
-    for keyword, value in text.items():
-        setattr(dataset, keyword, value)
-    for (group, element), (vr, value) in private.items():
-        dataset.add_new((group, element), vr, value)
-    dataset.ReferencedImageSequence = [pydicom.Dataset()]
-    dataset.ReferencedImageSequence[0].PatientName = "Ïtem"
-    dataset.LUTDescriptor = [256, 0, 8]  # 'US or SS': pydicom corrects the VR from the dataset
-    dataset.PixelRepresentation = 0
-    buffer = BytesIO()
-    dataset.save_as(buffer, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
-    data = buffer.getvalue()
+    data = charset_private_and_sequence_file(implicit)
     ours = read_dataset(data, LIMITS)
     assert_same_elements(ours, pydicom_converted(data))
     assert str(ours.PatientName) == "Ünïcode^名前" and ours[0x0029, 0x1008].private_creator == "SIEMENS CSA HEADER"
@@ -278,3 +293,73 @@ def test_count_tag_on_corpus_files():
         data = corpus_bytes(name)
         for tag in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"):
             assert count_tag(data, tag) == data.count(tag)
+
+
+# --- parse_structure: read_dataset(convert_only=...) converts what is asked and judges the whole file
+
+NOTHING = frozenset().__contains__  # convert_only that converts no leaf element
+
+
+STRUCTURE_CASES = [*CORPUS_DICOM, "charset-implicit", "charset-explicit"]
+
+
+def structure_case(name: str) -> bytes:
+    if name.startswith("charset-"):
+        return charset_private_and_sequence_file(name == "charset-implicit")
+    return corpus_bytes(name)
+
+
+@pytest.mark.parametrize("name", STRUCTURE_CASES)
+def test_the_structure_is_counted_as_converting_every_element_counts_it(name):
+    data = structure_case(name)
+    everything, structure = (pydicom.dcmread(BytesIO(data), force=True) for _ in range(2))
+    assert count_structure(structure, depth=0, limits=LIMITS, counted=0) == parse_every_element(
+        everything, depth=0, limits=LIMITS
+    )
+    assert any(isinstance(element, pydicom.dataelem.RawDataElement) for element in structure._dict.values())
+
+
+@pytest.mark.parametrize("name", STRUCTURE_CASES)
+def test_elements_left_raw_convert_later_as_pydicom_converts_them(name):
+    data = structure_case(name)
+    ours = read_dataset(data, LIMITS, convert_only=frozenset({0x00100010, 0x00280010}).__contains__)
+    assert_same_elements(pydicom_converted_in_place(ours), pydicom_converted(data))
+
+
+def pydicom_converted_in_place(dataset):
+    for element in dataset:  # Dataset.__iter__ converts through __getitem__, as pydicom_converted does
+        if element.VR == "SQ":
+            for item in element.value:
+                pydicom_converted_in_place(item)
+    return dataset
+
+
+def test_only_the_asked_elements_and_the_sequences_are_converted():
+    dataset = read_dataset(corpus_bytes("CT_small.dcm"), LIMITS, convert_only=frozenset({0x00100010}).__contains__)
+    converted = [tag for tag, element in dataset._dict.items() if not isinstance(element, pydicom.dataelem.RawDataElement)]
+    # besides what was asked: the character set (the items' text is decoded with it) and the
+    # pixel representation (pydicom passes it down to the items of a sequence it converts)
+    assert [tag for tag in converted if dataset[tag].VR != "SQ"] == [0x00080005, 0x00100010, 0x00280103]
+
+
+@pytest.mark.parametrize("limit, data", [
+    ("max_sequence_depth", nested_sequences(LIMITS.max_sequence_depth + 1)),
+    ("max_sequence_depth", nested_sequences(3000)),
+    ("max_data_elements", many_elements(150_000)),
+    ("max_sequence_items", many_items(400_000)),
+])
+def test_the_limits_hold_for_the_whole_file_when_few_elements_are_asked(limit, data):
+    with pytest.raises(LimitExceededError) as caught:
+        read_dataset(data, LIMITS, convert_only=NOTHING)
+    assert caught.value.limit == limit
+
+
+def test_a_sequence_nested_within_the_limit_reads_when_few_elements_are_asked():
+    assert read_dataset(nested_sequences(LIMITS.max_sequence_depth), LIMITS, convert_only=NOTHING)
+
+
+def test_a_bad_value_asked_for_is_malformed_and_one_not_asked_for_is_never_decoded():
+    data = explicit_le_file(tag(0x0018, 0x0050) + b"ZZ\x06\x00abcxyz")
+    with pytest.raises(MalformedInputError):
+        read_dataset(data, LIMITS, convert_only=frozenset({0x00180050}).__contains__)
+    assert isinstance(read_dataset(data, LIMITS, convert_only=NOTHING)._dict[0x00180050], pydicom.dataelem.RawDataElement)

@@ -1,0 +1,3 @@
+from dicom_api_client.cli import main
+
+raise SystemExit(main())
