@@ -155,30 +155,50 @@ QUOTA_DEFAULTS = {
 }
 
 # --- Jobs: reads of whole studies and long cines on a Celery worker fleet -------------------
-# Uploads and results live in the "jobs" storage: a local folder by default, shared storage
-# (S3-compatible through django-storages, see README) when web and worker machines are several.
-JOB_STORAGE_BACKEND = env_str("JOB_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+# Uploads and results live in the "jobs" storage: a local folder (JOB_STORAGE_DIR) by default;
+# an S3 bucket (AWS, or any S3-compatible store: MinIO, Ceph, R2) through django-storages when
+# AWS_STORAGE_BUCKET_NAME is set, so that every web and worker machine shares it.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+JOB_STORAGE_BACKEND = env_str("JOB_STORAGE_BACKEND", "") or (
+    "storages.backends.s3.S3Storage" if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage"
+)
 JOB_STORAGE_DIR = env_str("JOB_STORAGE_DIR", str(BASE_DIR / "job-storage"))
+if JOB_STORAGE_BACKEND == "storages.backends.s3.S3Storage":
+    # Unset credentials: boto3's own chain (instance role, ~/.aws). A read past max_memory_size
+    # spools to a temporary file, so a worker never holds a whole upload in memory.
+    _s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "location": env_str("AWS_LOCATION", ""),  # a key prefix inside the bucket
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", ""),
+        "region_name": env_str("AWS_S3_REGION_NAME", ""),
+        "access_key": env_str("AWS_ACCESS_KEY_ID", ""),
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY", ""),
+        "max_memory_size": env_int("AWS_S3_MAX_MEMORY_SIZE", 16 * 1024 * 1024),
+    }
+    JOB_STORAGE_OPTIONS = {name: value for name, value in _s3_options.items() if value != ""}
+elif JOB_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage":
+    JOB_STORAGE_OPTIONS = {"location": JOB_STORAGE_DIR}
+else:
+    JOB_STORAGE_OPTIONS = {}  # another backend reads its own settings
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},  # `make static`
-    "jobs": {
-        "BACKEND": JOB_STORAGE_BACKEND,
-        "OPTIONS": {"location": JOB_STORAGE_DIR} if JOB_STORAGE_BACKEND.endswith("FileSystemStorage") else {},
-    },
+    "jobs": {"BACKEND": JOB_STORAGE_BACKEND, "OPTIONS": JOB_STORAGE_OPTIONS},
 }
-# django-storages' S3 settings, read when JOB_STORAGE_BACKEND=storages.backends.s3.S3Storage.
-AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
-AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "") or None
-AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "") or None
-AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "") or None
-AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "") or None
 JOB_MAX_UPLOAD_BYTES = env_int("JOB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
+# Declared decoded pixel bytes of all a job's files together, judged at planning before any
+# decoding (a synchronous request has MAX_DECODED_BYTES for all its files; in a job that bounds
+# one frame, as a worker decodes one at a time). 16 GiB: a few thousand CT slices or a long
+# colour cine are 1-4 GiB, so whole studies pass, while one job's work stays bounded.
+MAX_JOB_DECODED_BYTES = env_int("MAX_JOB_DECODED_BYTES", 16 * 1024 * 1024 * 1024)
 JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)  # then results are deleted, status `expired`
 JOB_RESULTS_PAGE_SIZE = env_int("JOB_RESULTS_PAGE_SIZE", 20)  # files a page of results
 JOB_FILES_PER_TASK = env_int("JOB_FILES_PER_TASK", 8)  # files one task reads (small: workers share the load)
 JOB_FRAMES_PER_TASK = env_int("JOB_FRAMES_PER_TASK", 25)  # a long cine is split into tasks of this many frames
 JOB_EXPIRY_SWEEP_SECONDS = env_int("JOB_EXPIRY_SWEEP_SECONDS", 300)
+# An upload that no job owns (its web worker was killed mid-upload) is deleted by the sweep once
+# untouched this long: longer than any upload takes (2 GiB at 1 MB/s: 36 minutes).
+JOB_ORPHAN_UPLOAD_HOURS = env_int("JOB_ORPHAN_UPLOAD_HOURS", 6)
 JOB_WEBHOOK_TIMEOUT_SECONDS = env_int("JOB_WEBHOOK_TIMEOUT_SECONDS", 10)
 JOB_WEBHOOK_MAX_RETRIES = env_int("JOB_WEBHOOK_MAX_RETRIES", 12)  # backoff 10 s doubling to 10 min: ~1 hour
 # Tests only: callbacks to 127.0.0.0/8 and ::1 (never to private, link-local or metadata addresses).

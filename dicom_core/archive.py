@@ -1,7 +1,8 @@
-"""Safe iteration over the members of a zip held in memory; nothing is extracted anywhere.
+"""Safe iteration over the members of a zip, from any seekable binary file (bytes in a BytesIO,
+or an upload in storage read as it is iterated); nothing is extracted anywhere.
 
 Hostile archives are refused as a whole (LimitExceededError): too many central directory
-records (counted from the raw bytes before zipfile builds an object per record), entries
+records (counted from the raw bytes, in chunks, before zipfile builds an object per record), entries
 whose data overlap (CPython gh-109858: Python 3.11's zipfile does not notice), more
 inflated bytes than allowed, or a member inflating past the compression ratio. Sizes
 declared in the archive are never trusted: members are inflated in chunks and the real
@@ -15,8 +16,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from dicom_core.errors import LimitExceededError, MalformedInputError
 from dicom_core.limits import Limits
@@ -52,17 +53,18 @@ class CorruptMemberError(Exception):
     """One member cannot be inflated; the others may still be read."""
 
 
-def iter_zip_members(data: bytes, limits: Limits) -> Iterator[ZipMember | SkippedMember]:
+def iter_zip_members(source: BinaryIO, limits: Limits) -> Iterator[ZipMember | SkippedMember]:
     """Each file member's name and inflated bytes, in archive order, or why it was skipped.
+    `source` is a seekable binary file, read one member at a time (the caller closes it).
 
     Raises MalformedInputError (not a readable zip) and LimitExceededError (max_zip_members,
     zip_overlapping_entries, max_inflated_bytes, max_zip_ratio), the latter possibly after
     some members were yielded.
     """
-    check_record_count(data, limits)
-    archive = open_archive(data)
+    check_record_count(source, limits)
+    archive = open_archive(source)
     infos = [info for info in archive.infolist() if not info.is_dir()]
-    check_no_overlap(data, infos)
+    check_no_overlap(source, infos)
     inflated_total = 0
     for info in infos:
         reason = skip_reason(info)
@@ -81,14 +83,19 @@ def iter_zip_members(data: bytes, limits: Limits) -> Iterator[ZipMember | Skippe
             yield ZipMember(info.filename, content)
 
 
-def check_record_count(data: bytes, limits: Limits) -> None:
+def check_record_count(source: BinaryIO, limits: Limits) -> None:
     """Count central directory records in the raw bytes (the declared total can lie)."""
-    end = data.rfind(_END_OF_CENTRAL_DIRECTORY, max(0, len(data) - 22 - _MAX_COMMENT))
-    if end < 0 or end + 22 > len(data):
+    size = source.seek(0, 2)
+    tail_start = max(0, size - 22 - _MAX_COMMENT)
+    source.seek(tail_start)
+    tail = source.read()
+    found = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
+    if found < 0 or found + 22 > len(tail):
         raise MalformedInputError("The zip archive is corrupt: no end of central directory record.")
-    declared, directory_size, directory_offset = struct.unpack("<10xHLL", data[end : end + 20])
+    end = tail_start + found
+    declared, directory_size, directory_offset = struct.unpack("<10xHLL", tail[found : found + 20])
     start = min(directory_offset, end) if directory_offset != 0xFFFFFFFF else 0
-    records = max(declared, data.count(_CENTRAL_DIRECTORY_RECORD, start, end))
+    records = max(declared, count_signature(source, _CENTRAL_DIRECTORY_RECORD, start, end))
     if records > limits.max_zip_members:
         raise LimitExceededError(
             f"The zip archive has {records} entries, more than the limit of {limits.max_zip_members}.",
@@ -96,16 +103,33 @@ def check_record_count(data: bytes, limits: Limits) -> None:
         )
 
 
-def open_archive(data: bytes) -> zipfile.ZipFile:
+def count_signature(source: BinaryIO, signature: bytes, start: int, end: int) -> int:
+    """Occurrences of `signature` in source[start:end], read in chunks; the last bytes of a chunk
+    are kept before the next, so a signature across two chunks is counted (once: the zip
+    signatures cannot overlap themselves)."""
+    source.seek(start)
+    count, carry, left = 0, b"", end - start
+    while left > 0:
+        chunk = source.read(min(CHUNK_BYTES, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+        window = carry + chunk
+        count += window.count(signature)
+        carry = window[-(len(signature) - 1) :]
+    return count
+
+
+def open_archive(source: BinaryIO) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(BytesIO(data))
+        return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error, NotImplementedError) as exc:
         raise MalformedInputError(f"The zip archive is corrupt ({type(exc).__name__}).") from None
 
 
-def check_no_overlap(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+def check_no_overlap(source: BinaryIO, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse entries whose local header and data share bytes with another entry's."""
-    spans = sorted(span for span in (member_span(data, info) for info in infos) if span is not None)
+    spans = sorted(span for span in (member_span(source, info) for info in infos) if span is not None)
     for (_, previous_end), (start, _) in zip(spans, spans[1:]):
         if start < previous_end:
             raise LimitExceededError(
@@ -114,11 +138,14 @@ def check_no_overlap(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
             )
 
 
-def member_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int] | None:
+def member_span(source: BinaryIO, info: zipfile.ZipInfo) -> tuple[int, int] | None:
     """The bytes of the member's local header and data; None when no local header is there
     (a corrupt member: reading it fails and skips it)."""
     start = info.header_offset
-    header = data[start : start + _LOCAL_HEADER.size]
+    if start < 0:
+        return None
+    source.seek(start)
+    header = source.read(_LOCAL_HEADER.size)
     if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_HEADER_SIGNATURE):
         return None
     _, name_length, extra_length = _LOCAL_HEADER.unpack(header)

@@ -10,6 +10,8 @@ replaced by the same new UID in every other.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from io import BytesIO
+from typing import BinaryIO
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
@@ -53,7 +55,7 @@ def read_file(data: bytes, options: ReadOptions, limits: Limits) -> FileReading 
     """Raises NotDicomError, MalformedInputError, LimitExceededError, InvalidOptionError."""
     uid_map: dict[str, str] = {}  # old UID -> new UID, shared by the members of a zip
     if is_zip(data):
-        return read_zip(data, options, limits, uid_map)
+        return read_zip(BytesIO(data), options, limits, uid_map)
     return read_one(data, options, limits, uid_map)
 
 
@@ -86,34 +88,55 @@ def metadata(dataset: Dataset, options: ReadOptions, uid_map: dict[str, str]) ->
     return flat_metadata(dataset, fields)
 
 
-def read_zip(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> ZipReading:
-    """Every member is read and checked first (a frame a member lacks, or the pixel budget of the
-    whole zip, refuses the request before anything is sent); each member's images are rendered
-    when its turn comes, from its bytes parsed again, so one member's dataset is held at a time."""
-    accepted: list[tuple[str, dict, bytes]] = []
-    skipped: list[SkippedMember] = []
-    pixel_bytes_left = limits.max_decoded_bytes
-    for member in iter_zip_members(data, limits):
+@dataclass(frozen=True)
+class DicomMember:
+    """A zip member that is DICOM: its bytes, and its dataset as parsed (without pixels when
+    images=false)."""
+
+    name: str
+    data: bytes
+    dataset: Dataset
+
+
+def iter_dicom_members(source: BinaryIO, options: ReadOptions, limits: Limits) -> Iterator[DicomMember | SkippedMember]:
+    """A zip's DICOM members in archive order, one at a time, or why a member is skipped (not
+    DICOM, malformed, a DICOMDIR, or what the archive itself skips). Raises what
+    iter_zip_members raises for the archive as a whole."""
+    for member in iter_zip_members(source, limits):
         if isinstance(member, SkippedMember):
-            skipped.append(member)
+            yield member
             continue
         try:
             dataset = read_dataset(
                 member.data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options)
             )
         except (NotDicomError, MalformedInputError) as exc:
-            skipped.append(SkippedMember(member.name, exc.message))
+            yield SkippedMember(member.name, exc.message)
             continue
         if is_dicomdir(dataset):
-            skipped.append(SkippedMember(member.name, "DICOMDIR is a media index, not an image."))
+            yield SkippedMember(member.name, "DICOMDIR is a media index, not an image.")
+        else:
+            yield DicomMember(member.name, member.data, dataset)
+
+
+def read_zip(source: BinaryIO, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> ZipReading:
+    """Every member is read and checked first (a frame a member lacks, or the pixel budget of the
+    whole zip, refuses the request before anything is sent); each member's images are rendered
+    when its turn comes, from its bytes parsed again, so one member's dataset is held at a time."""
+    accepted: list[tuple[str, dict, bytes]] = []
+    skipped: list[SkippedMember] = []
+    pixel_bytes_left = limits.max_decoded_bytes
+    for member in iter_dicom_members(source, options, limits):
+        if isinstance(member, SkippedMember):
+            skipped.append(member)
             continue
         if options.images:
             try:
-                plan_frames(dataset, options.render, replace(limits, max_decoded_bytes=pixel_bytes_left))
+                plan_frames(member.dataset, options.render, replace(limits, max_decoded_bytes=pixel_bytes_left))
             except InvalidOptionError as exc:  # e.g. a frame this member does not have: say which member
                 raise InvalidOptionError(f"Zip member {member.name!r}: {exc.message}", field=exc.field) from exc
-            pixel_bytes_left -= declared_pixel_bytes(dataset)
-        accepted.append((member.name, metadata(dataset, options, uid_map), member.data))
+            pixel_bytes_left -= declared_pixel_bytes(member.dataset)
+        accepted.append((member.name, metadata(member.dataset, options, uid_map), member.data))
     return ZipReading(files=zip_files(accepted, options, limits), skipped=skipped)
 
 

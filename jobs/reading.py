@@ -5,15 +5,16 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from typing import BinaryIO
 
 from dicom_api.answer import file_chunks
-from dicom_core.archive import SkippedMember, iter_zip_members
-from dicom_core.errors import MalformedInputError, NotDicomError
+from dicom_core.archive import SkippedMember
+from dicom_core.errors import LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
-from dicom_core.read import is_dicomdir, read_one
+from dicom_core.read import iter_dicom_members, read_one
 from dicom_core.reading import is_zip, read_dataset
-from dicom_core.render import RenderOptions, frame_count
+from dicom_core.render import RenderOptions, declared_pixel_bytes, frame_count
 
 
 def read_options_to_json(options: ReadOptions) -> dict:
@@ -58,6 +59,8 @@ class PlannedFile:
     name: str
     data: bytes
     frames: tuple[int, ...]  # the frames to render (0-based), empty when none are
+    pixel_bytes: int = 0  # declared decoded bytes of all its frames (0 when images are not asked)
+    frame_bytes: int = 0  # declared decoded bytes of one frame
 
     def parts(self, options: ReadOptions, frames_per_part: int) -> list[tuple[int, ...] | None]:
         """The frames of each part: None (one part, as asked) unless a long file is split;
@@ -67,30 +70,56 @@ class PlannedFile:
         return [self.frames[start : start + frames_per_part] for start in range(0, len(self.frames), frames_per_part)]
 
 
-def plan_files(data: bytes, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
+def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
     """The upload's DICOM files (a zip's members, or the upload itself) and the frames each will
-    render, or why a member is skipped, as the synchronous read decides. Raises the core's errors
-    for the upload as a whole (not DICOM nor zip, a zip limit)."""
-    if not is_zip(data):
+    render, or why a member is skipped, as the synchronous read decides. `upload` is a seekable
+    file: a zip is read from it one member at a time, never whole. Raises the core's errors for
+    the upload as a whole (not DICOM nor zip, a zip limit)."""
+    if not is_zip(upload.read(4)):
+        upload.seek(0)
+        data = upload.read()
         yield planned(name, data, read_dataset(data, limits, stop_before_pixels=not options.images), options)
         return
-    for member in iter_zip_members(data, limits):
+    for member in iter_dicom_members(upload, options, limits):
         if isinstance(member, SkippedMember):
             yield member
-            continue
-        try:
-            dataset = read_dataset(member.data, limits, stop_before_pixels=not options.images)
-        except (NotDicomError, MalformedInputError) as exc:
-            yield SkippedMember(member.name, exc.message)
-            continue
-        if is_dicomdir(dataset):
-            yield SkippedMember(member.name, "DICOMDIR is a media index, not an image.")
         else:
-            yield planned(member.name, member.data, dataset, options)
+            yield planned(member.name, member.data, member.dataset, options)
 
 
 def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFile:
     if not options.images:
         return PlannedFile(name, data, ())
     asked = options.render.frames
-    return PlannedFile(name, data, tuple(asked) if asked is not None else tuple(range(frame_count(dataset))))
+    frames = tuple(asked) if asked is not None else tuple(range(frame_count(dataset)))
+    pixel_bytes = declared_pixel_bytes(dataset)
+    return PlannedFile(name, data, frames, pixel_bytes, pixel_bytes // max(frame_count(dataset), 1))
+
+
+class JobPixelBudget:
+    """A job's decoded-pixel budget, judged file by file as the job is planned, before any frame
+    is decoded. A job is meant for whole studies, so its files together get their own, larger
+    budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in place of the one a synchronous request has
+    for all its files; and since a worker decodes one frame at a time, no frame may declare more
+    than that synchronous budget (max_frame_bytes, MAX_DECODED_BYTES), which bounds a worker's memory."""
+
+    def __init__(self, max_job_bytes: int, max_frame_bytes: int):
+        self.max_job_bytes = max_job_bytes
+        self.max_frame_bytes = max_frame_bytes
+        self.used = 0
+
+    def charge(self, file: PlannedFile) -> None:
+        """Raises LimitExceededError (max_decoded_bytes for one frame, max_job_decoded_bytes)."""
+        if file.frame_bytes > self.max_frame_bytes:
+            raise LimitExceededError(
+                f"{file.name}: one frame would decode to {file.frame_bytes} bytes, more than the limit of "
+                f"{self.max_frame_bytes} bytes (MAX_DECODED_BYTES).",
+                limit="max_decoded_bytes",
+            )
+        self.used += file.pixel_bytes
+        if self.used > self.max_job_bytes:
+            raise LimitExceededError(
+                f"The job's pixel data would decode to more than the limit of {self.max_job_bytes} bytes "
+                f"(MAX_JOB_DECODED_BYTES), judged before reading.",
+                limit="max_job_decoded_bytes",
+            )

@@ -13,6 +13,7 @@ import secrets
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from dicom_core.errors import DicomError
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
-from jobs.reading import plan_files, read_job_file, read_options_from_json, read_options_to_json
+from jobs.reading import JobPixelBudget, plan_files, read_job_file, read_options_from_json, read_options_to_json
 from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
 
 logger = logging.getLogger(__name__)
@@ -79,13 +80,15 @@ def job_list(*, profile: DeveloperProfile):
 
 def job_cancel(*, job: ReadJob) -> None:
     """A queued or running job is cancelled (its tasks stop at their next file); a finished job
-    is deleted. Either way its upload and results are deleted."""
+    is deleted (its stored files go with it: jobs/signals.py). Either way its upload and results
+    are deleted."""
     cancelled = ReadJob.objects.filter(id=job.id, status__in=ReadJob.ACTIVE).update(
         status=Status.CANCELLED, finished=timezone.now()
     )
-    if not cancelled:
+    if cancelled:
+        storage.delete_job_folder(job.id)
+    else:
         job.delete()
-    storage.delete_job_folder(job.id)
 
 
 def check_succeeded(job: ReadJob) -> None:
@@ -121,19 +124,22 @@ def job_plan(*, job_id: str) -> None:
 def plan(job: ReadJob) -> bool:
     """Store each file on its own and record the tasks; False when the job stopped meanwhile."""
     options = read_options_from_json(job.options)
-    upload = storage.get(job.upload_name)
+    limits = configured_limits()
+    budget = JobPixelBudget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
     files, skipped, items = [], [], []
-    for entry in plan_files(upload, job.file_name, options, configured_limits()):
-        if isinstance(entry, SkippedMember):
-            skipped.append({"name": entry.name, "reason": entry.reason})
-            continue
-        index = len(files)
-        storage.put(storage.file_name(job.id, index), entry.data)
-        parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
-        files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
-        for part_index, frames in enumerate(parts):
-            frame_total = len(frames if frames is not None else entry.frames)
-            items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
+    with storage.job_storage().open(job.upload_name, "rb") as upload:  # read as it is planned, never whole
+        for entry in plan_files(upload, job.file_name, options, limits):
+            if isinstance(entry, SkippedMember):
+                skipped.append({"name": entry.name, "reason": entry.reason})
+                continue
+            budget.charge(entry)
+            index = len(files)
+            storage.put(storage.file_name(job.id, index), entry.data)
+            parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
+            files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
+            for part_index, frames in enumerate(parts):
+                frame_total = len(frames if frames is not None else entry.frames)
+                items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
     tasks = [JobTask(job=job, index=index, items=group) for index, group in enumerate(group_items(items))]
     with transaction.atomic():
         if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
@@ -171,7 +177,8 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         return
     job = ReadJob.objects.get(id=job_id)
     options = read_options_from_json(job.options)
-    limits = configured_limits()
+    # The job's pixel budget was judged as a whole when it was planned (JobPixelBudget).
+    limits = replace(configured_limits(), max_decoded_bytes=settings.MAX_JOB_DECODED_BYTES)
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
     for file_index, part_index, frames, frame_total in task.items:
         file = files[file_index]
@@ -239,6 +246,25 @@ def job_fail(*, job_id, error: str) -> None:
         if failed and job is not None:
             transaction.on_commit(lambda: send_callback(job))
     storage.delete_job_folder(job_id)
+
+
+def orphan_uploads_delete(*, now=None) -> int:
+    """Job folders that belong to no job, untouched for JOB_ORPHAN_UPLOAD_HOURS, are deleted: an
+    upload whose web worker was killed before the job's row was made. The bound is longer than
+    any upload takes, so one still arriving (written to as it arrives) is left alone."""
+    now = now or timezone.now()
+    stored = storage.stored_job_ids()
+    known = set(ReadJob.objects.filter(id__in=stored).values_list("id", flat=True))
+    deleted = 0
+    for job_id in stored:
+        if job_id in known:
+            continue
+        modified = storage.last_modified(job_id)
+        if modified is not None and now - modified < timedelta(hours=settings.JOB_ORPHAN_UPLOAD_HOURS):
+            continue
+        storage.delete_job_folder(job_id)
+        deleted += 1
+    return deleted
 
 
 def jobs_expire(*, now=None) -> int:

@@ -2,6 +2,8 @@
 folder, or a bucket shared by every web and worker machine), under jobs/<id>/."""
 
 import errno
+import uuid
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
@@ -63,3 +65,34 @@ def delete_job_folder(job_id) -> None:
                 raise
 
     delete_tree(job_folder(job_id))
+
+
+def stored_job_ids() -> list[uuid.UUID]:
+    """The ids of the job folders in storage (a folder whose name is not a job id is not ours)."""
+    try:
+        folders, _ = job_storage().listdir("jobs")
+    except FileNotFoundError:  # nothing stored yet
+        return []
+    ids = []
+    for name in folders:
+        try:
+            ids.append(uuid.UUID(name))
+        except ValueError:
+            continue
+    return ids
+
+
+def last_modified(job_id) -> datetime | None:
+    """When anything in the job's folder was last written (None: nothing is there)."""
+    storage = job_storage()
+
+    def newest(folder: str) -> datetime | None:
+        try:
+            folders, files = storage.listdir(folder)
+        except FileNotFoundError:
+            return None
+        times = [storage.get_modified_time(f"{folder}/{name}") for name in files]
+        times += [time for time in (newest(f"{folder}/{name}") for name in folders) if time is not None]
+        return max(times, default=None)
+
+    return newest(job_folder(job_id))

@@ -46,5 +46,7 @@ def deliver_job_callback(self, job_id: str) -> None:
 
 
 @shared_task
-def expire_read_jobs() -> int:
-    return services.jobs_expire()
+def expire_read_jobs() -> None:
+    """Beat's periodic sweep: expired results, and uploads that no job owns."""
+    services.jobs_expire()
+    services.orphan_uploads_delete()

@@ -5,6 +5,7 @@ from io import BytesIO
 
 import pytest
 
+from dicom_core import archive
 from dicom_core.archive import SkippedMember, ZipMember, iter_zip_members
 from dicom_core.errors import LimitExceededError, MalformedInputError
 from dicom_core.limits import Limits
@@ -14,7 +15,7 @@ LIMITS = Limits()
 
 
 def members(data: bytes, limits: Limits = LIMITS) -> list:
-    return list(iter_zip_members(data, limits))
+    return list(iter_zip_members(BytesIO(data), limits))
 
 
 def test_corpus_zip_yields_its_seven_files():
@@ -142,3 +143,37 @@ def test_an_understated_size_never_yields_more_or_fewer_bytes_than_it_checks():
         at = data.find(signature)
         data[at + size_offset : at + size_offset + 4] = struct.pack("<L", 10)
     assert members(bytes(data), Limits(max_zip_ratio=10_000)) == [SkippedMember("liar", "Corrupt member (BadZipFile).")]
+
+
+@pytest.mark.parametrize(
+    ("data", "limits", "limit"),
+    [
+        (zip_of({f"{i}": b"" for i in range(2000)}, zipfile.ZIP_STORED), LIMITS, "max_zip_members"),
+        (overlapping_zip(100, 10 * 1024 * 1024), LIMITS, "zip_overlapping_entries"),
+        (zip_of({"a": bytes(3_000_000), "b": bytes(3_000_000)}), Limits(max_inflated_bytes=5_000_000, max_zip_ratio=10_000), "max_inflated_bytes"),
+        (zip_of({"bomb": bytes(20_000_000)}), LIMITS, "max_zip_ratio"),
+    ],
+    ids=["members", "overlap", "inflated", "ratio"],
+)
+def test_every_limit_holds_for_a_zip_read_from_a_file_on_disk(tmp_path, data, limits, limit):
+    path = tmp_path / "upload.zip"
+    path.write_bytes(data)
+    with path.open("rb") as source, pytest.raises(LimitExceededError) as caught:
+        list(iter_zip_members(source, limits))
+    assert caught.value.limit == limit
+
+
+def test_a_zip_on_disk_gives_what_the_same_bytes_give_in_memory(tmp_path):
+    data = corpus_bytes("study_77654033.zip")
+    path = tmp_path / "study.zip"
+    path.write_bytes(data)
+    with path.open("rb") as source:
+        assert list(iter_zip_members(source, LIMITS)) == members(data)
+
+
+def test_records_are_counted_across_chunk_boundaries(monkeypatch):
+    data = zip_of({f"{i}": b"" for i in range(50)}, zipfile.ZIP_STORED)
+    monkeypatch.setattr(archive, "CHUNK_BYTES", 5)  # every record's signature meets a boundary somewhere
+    assert archive.count_signature(BytesIO(data), b"PK\x01\x02", 0, len(data)) == data.count(b"PK\x01\x02") == 50
+    with pytest.raises(LimitExceededError):
+        members(data, Limits(max_zip_members=49))

@@ -23,6 +23,8 @@ from tests.conftest import api_key_header
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a database of its own
 VISIBILITY_TIMEOUT = 8  # seconds before a dead worker's task is delivered again
 JOBS = "/api/dicom/read/jobs/"
+SYNCHRONOUS_PIXEL_BUDGET = 1024 * 1024  # the workers' MAX_DECODED_BYTES
+JOB_PIXEL_BUDGET = 16 * 1024 * 1024  # the workers' MAX_JOB_DECODED_BYTES (the fleet test's 100 files: 12.5 MiB)
 
 
 def redis_answers() -> bool:
@@ -62,6 +64,9 @@ def fleet_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
         "JOB_WEBHOOK_ALLOW_LOOPBACK": "true",
         "JOB_FILES_PER_TASK": "4",
         "JOB_FRAMES_PER_TASK": "4",  # emri_small's 10 frames are read in 3 parts, by 3 tasks
+        # Small pixel budgets, so a test can pass each with a small upload (every other upload is far below)
+        "MAX_DECODED_BYTES": str(SYNCHRONOUS_PIXEL_BUDGET),
+        "MAX_JOB_DECODED_BYTES": str(JOB_PIXEL_BUDGET),
         "LOG_LEVEL": "WARNING",
         "FLEET_FOLDER": str(folder),
     }

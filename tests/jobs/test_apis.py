@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -17,9 +20,10 @@ from PIL import Image
 from developers.models import DeveloperProfile
 from jobs.models import ReadJob
 from jobs.tasks import expire_read_jobs
-from tests.conftest import CORPUS, api_key_header
+from tests.conftest import CORPUS, PASSWORD, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
-from tests.jobs.conftest import JOBS, eventually, submit, wait_for
+from bench.job_client import cine
+from tests.jobs.conftest import JOB_PIXEL_BUDGET, JOBS, SYNCHRONOUS_PIXEL_BUDGET, eventually, submit, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,3 +219,69 @@ def test_anonymized_members_read_by_different_tasks_still_make_one_study(develop
         assert len({old for old, _ in pairs}) == len({new for _, new in pairs}) == len(pairs) > 1
         assert all(new.startswith("2.25.") and new != old for old, new in pairs)
     assert {result["PatientIdentityRemoved"] for result in results} == {"YES"}
+
+
+def test_a_job_has_its_own_pixel_budget_judged_before_any_frame_is_decoded(developer, worker, fleet_env, settings):
+    frame_bytes = 128 * 128 * 2
+    within = cine(SYNCHRONOUS_PIXEL_BUDGET // frame_bytes + 8, seed=1)  # past the synchronous budget, within the job's
+    settings.DICOM_LIMITS = {**settings.DICOM_LIMITS, "max_decoded_bytes": SYNCHRONOUS_PIXEL_BUDGET}  # as the workers have it
+    refused = developer.client.post("/api/dicom/read/file/", {"file": SimpleUploadedFile("cine.dcm", within)}, **api_key_header(developer.key))
+    assert refused.status_code == 413 and refused.json()["limit"] == "max_decoded_bytes"
+    job = wait_for(developer, submit(developer, within, "cine.dcm").json()["id"])
+    assert job["status"] == "succeeded" and job["progress"]["frames_done"] == SYNCHRONOUS_PIXEL_BUDGET // frame_bytes + 8, job
+
+    past = zip_of({"short.dcm": within, "long.dcm": cine(JOB_PIXEL_BUDGET // frame_bytes, seed=3)})  # 1.06 + 16 MiB > 16 MiB
+    job = wait_for(developer, submit(developer, past).json()["id"])
+    assert job["status"] == "failed" and "MAX_JOB_DECODED_BYTES" in job["error"] and str(JOB_PIXEL_BUDGET) in job["error"]
+    assert job["progress"] == {"files_total": 0, "files_done": 0, "frames_done": 0}  # refused before any work
+    assert not (Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs" / job["id"]).exists()
+
+    one_huge_frame = cine(1, 1024, 1024, seed=2)  # 2 MiB in one frame: more than a worker decodes at once
+    job = wait_for(developer, submit(developer, one_huge_frame, "big.dcm").json()["id"])
+    assert job["status"] == "failed" and "one frame" in job["error"] and "MAX_DECODED_BYTES" in job["error"]
+
+
+def test_deleting_the_account_deletes_its_jobs_stored_uploads_and_results(developer, make_developer, worker, fleet_env):
+    jobs_folder = Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs"
+    finished = wait_for(developer, submit(developer, STUDY).json()["id"])
+    assert finished["status"] == "succeeded" and (jobs_folder / finished["id"]).exists()
+    unfinished = submit(developer, STUDY).json()["id"]  # queued or running when the account goes
+    other = make_developer()
+    others_job = wait_for(other, submit(other, STUDY).json()["id"])["id"]
+
+    response = developer.client.delete("/api/account/", {"password": PASSWORD}, format="json", **developer.bearer)
+    assert response.status_code == 204
+    assert eventually(lambda: not (jobs_folder / finished["id"]).exists() and not (jobs_folder / unfinished).exists())
+    assert (jobs_folder / others_job).exists()  # another developer's results are theirs
+    assert ReadJob.objects.filter(profile__user__email=developer.email).count() == 0
+
+
+def test_the_sweep_deletes_old_uploads_that_no_job_owns(developer, worker, fleet_env):
+    jobs_folder = Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs"
+    seven_hours_ago = time.time() - 7 * 3600  # past JOB_ORPHAN_UPLOAD_HOURS (6)
+
+    def upload_left(age_seconds_ago: float | None) -> Path:
+        """What a web worker killed mid-upload leaves: jobs/<id>/upload, and no job."""
+        upload = jobs_folder / str(uuid.uuid4()) / "upload"
+        upload.parent.mkdir(parents=True)
+        upload.write_bytes(STUDY[:1000])
+        if age_seconds_ago is not None:
+            os.utime(upload, (age_seconds_ago, age_seconds_ago))
+        return upload.parent
+
+    orphan = upload_left(seven_hours_ago)
+    arriving = upload_left(None)  # written to a moment ago: an upload still arriving
+    owned = wait_for(developer, submit(developer, STUDY).json()["id"])
+    assert owned["status"] == "succeeded"
+    for path in (jobs_folder / owned["id"]).rglob("*"):
+        os.utime(path, (seven_hours_ago, seven_hours_ago))  # old, but its job still owns it
+    not_ours = jobs_folder / "not-a-job-id"
+    not_ours.mkdir(exist_ok=True)
+
+    expire_read_jobs.delay()  # beat's periodic sweep, run by the worker
+    assert eventually(lambda: not orphan.exists())
+    later_orphan = upload_left(seven_hours_ago)
+    expire_read_jobs.delay()  # the worker takes one task at a time: once this one has run, so has the first
+    assert eventually(lambda: not later_orphan.exists())
+    assert arriving.exists() and (jobs_folder / owned["id"]).exists() and not_ours.exists()
+    assert developer.client.get(owned["results_url"], **api_key_header(developer.key)).status_code == 200
