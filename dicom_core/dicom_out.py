@@ -16,10 +16,10 @@ from io import BytesIO
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 
-from dicom_core.archive import SkippedMember, iter_zip_members
-from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError, NotDicomError
+from dicom_core.archive import SkippedMember
+from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError
 from dicom_core.limits import Limits
-from dicom_core.read import is_dicomdir
+from dicom_core.read import iter_dicom_members
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render.decode import UndecodableFrameError, check_native_length, pixel_options, transfer_syntax
 from dicom_core.render.frames import declared_pixel_bytes, pixel_description_problem
@@ -74,20 +74,12 @@ def convert_upload(data: bytes, limits: Limits, convert: Conversion) -> bytes | 
 def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
     output = ZipOutput(members=[])
     pixel_bytes_left = limits.max_decoded_bytes
-    for member in iter_zip_members(data, limits):
+    for member in iter_dicom_members(BytesIO(data), limits, lambda member_data: read_whole_dataset(member_data, limits)):
         if isinstance(member, SkippedMember):
             output.skipped.append({"name": member.name, "reason": member.reason})
             continue
-        try:
-            dataset = read_whole_dataset(member.data, limits)
-        except (NotDicomError, MalformedInputError) as exc:
-            output.skipped.append({"name": member.name, "reason": exc.message})
-            continue
-        if is_dicomdir(dataset):
-            output.skipped.append({"name": member.name, "reason": "DICOMDIR is a media index, not an image."})
-            continue
-        pixel_bytes_left = check_pixel_budget_left(dataset, pixel_bytes_left, limits)
-        output.members.append(InputFile(member.name, dataset, member.data))
+        pixel_bytes_left = check_pixel_budget_left(member.dataset, pixel_bytes_left, limits)
+        output.members.append(InputFile(member.name, member.dataset, member.data))
     return output
 
 

@@ -98,18 +98,24 @@ class DicomMember:
     dataset: Dataset
 
 
-def iter_dicom_members(source: BinaryIO, options: ReadOptions, limits: Limits) -> Iterator[DicomMember | SkippedMember]:
-    """A zip's DICOM members in archive order, one at a time, or why a member is skipped (not
-    DICOM, malformed, a DICOMDIR, or what the archive itself skips). Raises what
-    iter_zip_members raises for the archive as a whole."""
+def member_reader(options: ReadOptions, limits: Limits) -> Callable[[bytes], Dataset]:
+    """How a read with these options parses one file: only what it will show or render."""
+    convert_only = elements_to_convert(options)
+    return lambda data: read_dataset(data, limits, stop_before_pixels=not options.images, convert_only=convert_only)
+
+
+def iter_dicom_members(
+    source: BinaryIO, limits: Limits, read_member: Callable[[bytes], Dataset]
+) -> Iterator[DicomMember | SkippedMember]:
+    """A zip's DICOM members in archive order, one at a time, each parsed by `read_member`, or
+    why a member is skipped (not DICOM, malformed, a DICOMDIR, or what the archive itself
+    skips). Raises what iter_zip_members raises for the archive as a whole."""
     for member in iter_zip_members(source, limits):
         if isinstance(member, SkippedMember):
             yield member
             continue
         try:
-            dataset = read_dataset(
-                member.data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options)
-            )
+            dataset = read_member(member.data)
         except (NotDicomError, MalformedInputError) as exc:
             yield SkippedMember(member.name, exc.message)
             continue
@@ -126,7 +132,7 @@ def read_zip(source: BinaryIO, options: ReadOptions, limits: Limits, uid_map: di
     accepted: list[tuple[str, dict, bytes]] = []
     skipped: list[SkippedMember] = []
     pixel_bytes_left = limits.max_decoded_bytes
-    for member in iter_dicom_members(source, options, limits):
+    for member in iter_dicom_members(source, limits, member_reader(options, limits)):
         if isinstance(member, SkippedMember):
             skipped.append(member)
             continue

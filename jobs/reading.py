@@ -12,8 +12,8 @@ from dicom_core.archive import SkippedMember
 from dicom_core.errors import LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
-from dicom_core.read import iter_dicom_members, read_one
-from dicom_core.reading import is_zip, read_dataset
+from dicom_core.read import iter_dicom_members, member_reader, read_one
+from dicom_core.reading import is_zip
 from dicom_core.render import RenderOptions, declared_pixel_bytes, frame_count
 
 
@@ -78,9 +78,9 @@ def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits
     if not is_zip(upload.read(4)):
         upload.seek(0)
         data = upload.read()
-        yield planned(name, data, read_dataset(data, limits, stop_before_pixels=not options.images), options)
+        yield planned(name, data, member_reader(options, limits)(data), options)
         return
-    for member in iter_dicom_members(upload, options, limits):
+    for member in iter_dicom_members(upload, limits, member_reader(options, limits)):
         if isinstance(member, SkippedMember):
             yield member
         else:
