@@ -208,10 +208,9 @@ JOB_WEBHOOK_ALLOW_LOOPBACK = env_bool("JOB_WEBHOOK_ALLOW_LOOPBACK", False)
 # BROKER_FOLDER, for one machine (`make run`); a fleet sets CELERY_BROKER_URL to Redis or RabbitMQ.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_FOLDER = env_str("BROKER_FOLDER", str(BASE_DIR / ".broker"))
-if CELERY_BROKER_URL.startswith("filesystem"):
-    Path(BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # kombu writes messages there, it does not make it
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
+    Path(BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # kombu writes messages there, it does not make it
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": BROKER_FOLDER,
         "data_folder_out": BROKER_FOLDER,

@@ -5,13 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views import AccountDeleteApi, PasswordChangeApi, RegisterApi, TokenObtainApi, TokenRefreshApi
 from common.views import healthz
-from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi
+from developers.views import ApiKeyDeleteApi, ApiKeyListCreateApi, DeveloperProfileApi, WebhookSecretRotateApi
 from dicom_api.dicom_out_views import DicomAnonymizeApi, DicomTranscodeApi
 from dicom_api.views import AllowedFieldsApi, DicomGenerateApi, DicomReadApi, RequiredFieldTypeApi
+from jobs.views import ReadJobApi, ReadJobArchiveApi, ReadJobListCreateApi, ReadJobResultsApi
 from portal import views as portal_views
 from usage.views import ActivitySummaryApi
-from jobs.views import ReadJobApi, ReadJobArchiveApi, ReadJobListCreateApi, ReadJobResultsApi
-from developers.views import WebhookSecretRotateApi
 
 urlpatterns = [
     # Accounts (no credential, or a Bearer token)

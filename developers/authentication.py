@@ -8,13 +8,14 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
 from developers.services import api_key_mark_used
+from usage.services import QUOTA_OVERRIDE_FIELDS
 
 KEYWORD = "apikey"
 # What a metered call reads of the key (and `revoked`, which the library's __init__ reads, and
-# `last_used`, which api_key_mark_used compares), its profile (the quota overrides) and its owner;
+# `last_used`, which api_key_mark_used compares), its profile (every quota override metering reads) and its owner;
 # the other fields load on first use, as deferred fields do.
 KEY_FIELDS = ("id", "prefix", "hashed_key", "revoked", "profile", "last_used")
-PROFILE_FIELDS = ("id", "user", "read_file_quota", "generate_quota")
+PROFILE_FIELDS = ("id", "user", *QUOTA_OVERRIDE_FIELDS.values())
 USER_FIELDS = ("id", "is_active")
 
 

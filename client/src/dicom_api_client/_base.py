@@ -88,13 +88,10 @@ class Upload:
                 yield handle
         elif isinstance(self.source, (bytes, bytearray, memoryview)):
             yield io.BytesIO(self.source)
-        else:
-            if self.source.seekable():
-                start = self.source.tell()
-                yield self.source
-                self.source.seek(start)
-            else:
-                yield self.source
+        else:  # a seekable file (as_upload reads a non-seekable one into bytes): rewound for a retry
+            start = self.source.tell()
+            yield self.source
+            self.source.seek(start)
 
 
 def as_upload(source: FileInput, default_name: str = "upload.dcm") -> Upload:

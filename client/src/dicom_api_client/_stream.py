@@ -110,10 +110,8 @@ class AnswerParser:
         self._consumer = self._answer()
         next(self._consumer)
         self._result: ReadResult | ZipResult | dict[str, Any] | None = None
-        self.bytes_received = 0
 
     def feed(self, chunk: bytes) -> None:
-        self.bytes_received += len(chunk)
         try:
             self._parser.send(chunk)
         except ijson.JSONError as exc:
