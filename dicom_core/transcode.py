@@ -41,6 +41,7 @@ from dicom_core.errors import InvalidOptionError, MalformedInputError
 from dicom_core.limits import Limits
 from dicom_core.render.decode import UndecodableFrameError, decode_frame, is_decoder_failure, one_line, transfer_syntax
 from dicom_core.render.frames import check_pixel_budget, frame_count, pixel_description_problem
+from dicom_core.render.values import whole
 
 
 TRANSFER_SYNTAXES: dict[str, UID] = {
@@ -121,8 +122,8 @@ def transcode(ds: Dataset, options: TranscodeOptions, limits: Limits) -> Dataset
 
 
 def check_fits(ds: Dataset, options: TranscodeOptions) -> None:
-    bits_allocated = int(ds.get("BitsAllocated") or 0)
-    bits_stored = int(ds.get("BitsStored") or bits_allocated)
+    bits_allocated = whole(ds, "BitsAllocated", 0)
+    bits_stored = whole(ds, "BitsStored", bits_allocated)
     if bits_allocated not in (8, 16, 32):
         raise InvalidOptionError(f"Pixel data of {bits_allocated} bits allocated is not transcoded.", field="transfer_syntax")
     if options.transfer_syntax in LOSSY_METHODS and ds.get("PhotometricInterpretation") == "PALETTE COLOR":
@@ -155,15 +156,15 @@ def decoded_frames(ds: Dataset) -> tuple[list[np.ndarray], str]:
 
 def set_native_pixels(ds: Dataset, frames: list[np.ndarray], photometric: str) -> None:
     """Uncompressed pixel data for `frames` (interleaved samples), little endian."""
-    bits_allocated = int(ds.BitsAllocated)
-    signed = int(ds.get("PixelRepresentation") or 0) == 1
+    bits_allocated = whole(ds, "BitsAllocated")
+    signed = whole(ds, "PixelRepresentation", 0) == 1
     dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_allocated // 8}")
     data = b"".join(np.ascontiguousarray(frame, dtype=dtype).tobytes() for frame in frames)
     for keyword in ("PixelData", "ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if keyword in ds:
             del ds[keyword]
     ds.PhotometricInterpretation = photometric
-    if int(ds.get("SamplesPerPixel") or 1) > 1:
+    if whole(ds, "SamplesPerPixel", 1) > 1:
         ds.PlanarConfiguration = 0
     ds.PixelData = data + b"\0" * (len(data) % 2)
     ds["PixelData"].VR = "OB" if bits_allocated == 8 else "OW"
@@ -195,7 +196,7 @@ def encode(ds: Dataset, frames: list[np.ndarray], options: TranscodeOptions) -> 
 def encode_frame(frame: np.ndarray, ds: Dataset, options: TranscodeOptions) -> bytes:
     import imagecodecs  # only here: the read path does not need it loaded
 
-    bits_stored = int(ds.get("BitsStored") or ds.BitsAllocated)
+    bits_stored = whole(ds, "BitsStored", whole(ds, "BitsAllocated"))
     frame = np.ascontiguousarray(frame)  # a planar source decodes to a strided view
     if options.transfer_syntax == "htj2k-lossless":
         return bytes(imagecodecs.htj2k_encode(frame, reversible=True))

@@ -214,3 +214,17 @@ def test_images_smaller_than_32_pixels_encode_as_jpeg2000():
     result = read_dataset(dicom_bytes(transcode(tiny, parse_transcode_options("jpeg2000-lossless", None), LIMITS)), LIMITS)
 
     assert np.array_equal(result.pixel_array, tiny.pixel_array), study
+
+
+@pytest.mark.parametrize("syntax", ["jpeg-ls-lossless", "rle", "jpeg-baseline"])
+def test_damaged_bits_stored_and_pixel_representation_are_read_as_absent(syntax):
+    """Values of a wrong type (a damaged file) are the file's problem, never an internal error:
+    read as absent, as the renderer reads them."""
+    ds = read_dataset((CORPUS / "MR_small.dcm").read_bytes(), Limits())
+    ds.BitsStored = [16, 12]
+    ds.PixelRepresentation = [1, 0]
+    try:
+        result = transcode(ds, parse_transcode_options(syntax, None), Limits())
+    except DicomError:
+        return  # a clear 400 is fine too
+    assert result.file_meta.TransferSyntaxUID == TRANSFER_SYNTAXES[syntax]
