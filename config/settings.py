@@ -177,7 +177,8 @@ if JOB_STORAGE_BACKEND == "storages.backends.s3.S3Storage":
     }
     JOB_STORAGE_OPTIONS = {name: value for name, value in _s3_options.items() if value != ""}
 elif JOB_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage":
-    JOB_STORAGE_OPTIONS = {"location": JOB_STORAGE_DIR}
+    # A task run again writes the same names again: replaced in one write, not looked up and deleted first.
+    JOB_STORAGE_OPTIONS = {"location": JOB_STORAGE_DIR, "allow_overwrite": True}
 else:
     JOB_STORAGE_OPTIONS = {}  # another backend reads its own settings
 STORAGES = {
