@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
@@ -248,20 +248,24 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
 
 
 def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> bool:
-    """Record a stored part once, and count it in the job's progress only then (the job row is
-    locked meanwhile, so a part is counted once however many deliveries of its task store it).
-    False when the job is no longer running."""
-    with transaction.atomic():
-        if not ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING).exists():
-            # cancelled or failed meanwhile: what was just stored goes too
-            transaction.on_commit(lambda: storage.delete_job_folder(job_id))
-            return False
-        _, created = JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
-        if created:
-            file_done = file.parts_total == 1 or JobPart.objects.filter(file=file).count() == file.parts_total
-            ReadJob.objects.filter(id=job_id).update(
-                files_done=F("files_done") + int(file_done), frames_done=F("frames_done") + frames
+    """Record a stored part once, and count it in the job's progress only then; False when the
+    job is no longer running. Two statements for a file read in one part: the progress update
+    takes the job's row lock (so records of one job never interleave), and the part's insert
+    fails on its unique constraint when another delivery of the task recorded it, which undoes
+    the update with it."""
+    try:
+        with transaction.atomic():
+            running = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).update(
+                files_done=F("files_done") + int(file.parts_total == 1), frames_done=F("frames_done") + frames
             )
+            if not running:  # cancelled or failed meanwhile: what was just stored goes too
+                transaction.on_commit(lambda: storage.delete_job_folder(job_id))
+                return False
+            JobPart.objects.create(file=file, index=part_index, frames=frames)
+            if file.parts_total > 1 and JobPart.objects.filter(file=file).count() == file.parts_total:
+                ReadJob.objects.filter(id=job_id).update(files_done=F("files_done") + 1)  # its last part
+    except IntegrityError:  # recorded already: counted then
+        pass
     return True
 
 
