@@ -97,8 +97,8 @@ def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFil
 
 
 class JobPixelBudget:
-    """A job's decoded-pixel budget, judged file by file as the job is planned, before any frame
-    is decoded. A job is meant for whole studies, so its files together get their own, larger
+    """A job's decoded-pixel budget, charged file by file as the job is planned, before the file's
+    task is sent: a job never decodes more than its budget. A job is meant for whole studies, so its files together get their own, larger
     budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in place of the one a synchronous request has
     for all its files; and since a worker decodes one frame at a time, no frame may declare more
     than that synchronous budget (max_frame_bytes, MAX_DECODED_BYTES), which bounds a worker's memory."""
@@ -120,6 +120,6 @@ class JobPixelBudget:
         if self.used > self.max_job_bytes:
             raise LimitExceededError(
                 f"The job's pixel data would decode to more than the limit of {self.max_job_bytes} bytes "
-                f"(MAX_JOB_DECODED_BYTES), judged before reading.",
+                f"(MAX_JOB_DECODED_BYTES), judged before each file is read.",
                 limit="max_job_decoded_bytes",
             )
