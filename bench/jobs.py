@@ -33,6 +33,7 @@ from bench.job_client import cine, submit_job, wait_for_job, zip_of_small_files 
 from bench.service import READ_PATH, running_service  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+REDIS_BRPOP_SECONDS = 1  # how long kombu's Redis transport waits on the queues at a time (brpop_timeout)
 
 
 def job_seconds(port: int, key: str, name: str, data: bytes) -> float:
@@ -51,6 +52,8 @@ def second_worker(control: Control, worker: Worker, queue: str, consuming: bool)
     replies = change(queue, destination=[worker.node_name], reply=True, timeout=10)
     if not replies:
         raise RuntimeError(f"worker {worker.node_name} did not answer the remote control")
+    if not consuming:
+        time.sleep(2 * REDIS_BRPOP_SECONDS)  # a BRPOP sent before it stopped may still take a task: let it end
 
 
 def synchronous_seconds(port: int, key: str, name: str, data: bytes) -> float:
