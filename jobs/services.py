@@ -157,7 +157,8 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
         return True
 
     files_total = 0
-    with storage.job_storage().open(job.upload_name, "rb") as upload:  # read as it is planned, never whole
+    upload_is_the_file = False
+    with storage.job_storage().open(job.upload_name, "rb") as upload:  # a zip read member by member, never whole
         for entry in plan_files(upload, job.file_name, options, limits):
             if isinstance(entry, SkippedMember):
                 skipped.append({"name": entry.name, "reason": entry.reason})
@@ -166,9 +167,11 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
             index = files_total
             files_total += 1
             parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
+            upload_is_the_file = entry.data is None
             if index not in recorded_files:
-                source = storage.file_name(job.id, index)
-                storage.put(source, entry.data)
+                source = job.upload_name if upload_is_the_file else storage.file_name(job.id, index)
+                if not upload_is_the_file:
+                    storage.put(source, entry.data)
                 new_files.append(JobFile(job=job, index=index, name=entry.name, source=source, parts_total=len(parts)))
             for part_index, frames in enumerate(parts):
                 frame_total = len(frames if frames is not None else entry.frames)
@@ -182,7 +185,8 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
         if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
             return False
         ReadJob.objects.filter(id=job.id).update(planned=True, files_total=files_total, skipped=skipped)
-    storage.job_storage().delete(job.upload_name)  # each file is stored on its own now
+    if not upload_is_the_file:
+        storage.job_storage().delete(job.upload_name)  # each member is stored on its own now
     return True
 
 
