@@ -93,7 +93,7 @@ def test_a_study_zip_as_a_job_gives_what_the_synchronous_read_gives(developer, w
     assert len(names) == sum(1 + len(r["Images"]) for r in results) + (1 if skipped else 0)
 
 
-def test_options_are_carried_and_a_long_file_read_in_parts_is_one_object(developer, worker):
+def test_options_are_carried_and_a_long_file_read_in_parts_is_one_object(developer, worker, fleet_env):
     cine = (CORPUS / "emri_small.dcm").read_bytes()
     options = {"return_format": "jpeg", "max_size": "32", "frames": "1,3,4-10"}
     job = wait_for(developer, submit(developer, cine, "emri_small.dcm", **options).json()["id"])
@@ -105,6 +105,8 @@ def test_options_are_carried_and_a_long_file_read_in_parts_is_one_object(develop
     assert results[0]["ImageFormat"] == "JPEG" and len(results[0]["Images"]) == 9
     assert max(Image.open(io.BytesIO(base64.b64decode(results[0]["Images"][0]))).size) == 32
     assert job["progress"]["frames_done"] == 9
+    stored = Path(fleet_env["JOB_STORAGE_DIR"]) / "jobs" / job["id"]
+    assert (stored / "upload").read_bytes() == cine and not (stored / "files").exists()  # read where it was uploaded
 
 
 def test_another_developers_job_is_404_everywhere(developer, make_developer, worker):
