@@ -15,23 +15,32 @@ from bench.ports import stop_process
 REPO = Path(__file__).resolve().parents[1]
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+class Worker(subprocess.Popen):
+    """A worker's process, and its node name (the destination of Celery's remote control)."""
+
+    node_name: str
+
+
+def start_worker(env: dict[str, str], log: Path) -> Worker:
     """In its own session, so that killing it (SIGKILL, as a machine dies) takes its render pool too."""
+    node_name = f"worker-{uuid.uuid4().hex[:8]}@bench"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING",
-        "--without-mingle", "--without-gossip", "--hostname", f"worker-{uuid.uuid4().hex[:8]}@%h",
+        "--without-mingle", "--without-gossip", "--hostname", node_name,
     ]
     with open(log, "ab") as output:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = Worker(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    worker.node_name = node_name
+    return worker
 
 
-def kill_worker(worker: subprocess.Popen) -> None:
+def kill_worker(worker: Worker) -> None:
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
 
 
 @contextmanager
-def running_workers(count: int, env: dict[str, str], log_folder: Path) -> Iterator[list[subprocess.Popen]]:
+def running_workers(count: int, env: dict[str, str], log_folder: Path) -> Iterator[list[Worker]]:
     workers = [start_worker(env, log_folder / f"worker-{index}.log") for index in range(count)]
     try:
         yield workers

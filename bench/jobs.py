@@ -1,12 +1,14 @@
 #!/usr/bin/env python
-"""`make bench-jobs`: jobs on 1 and then 2 Celery workers, beside the synchronous read of the
+"""`make bench-jobs`: jobs on 1 and on 2 Celery workers, beside the synchronous read of the
 same input, through HTTP as production runs (gunicorn, Redis, a storage folder).
 
 Inputs: a zip of 200 small files (128x128, 16-bit, one frame each) and a 400-frame cine
-(256x256, 16-bit), both native and made here. Figures: seconds from submission to `succeeded`
-(median of --rounds), the second worker's speed-up (1 worker / 2 workers; goal >= 1.7 on 2
-cores with the web server idle), and the synchronous read's seconds. The machine's load average
-is printed beside, since a shared machine skews every figure. Writes bench/results/jobs-<time>.json.
+(256x256, 16-bit), both native and made here. Two workers run throughout; in each round every
+input is timed with the second worker paused (Celery's remote control: it stops consuming the
+queue), then with both, so a change in the machine's load hits both alike. Figures: seconds from
+submission to `succeeded` (medians), the second worker's speed-up (median of the rounds' 1
+worker / 2 workers; goal >= 1.7 on 2 cores with the web server idle), and the synchronous read's
+seconds. The load average is printed beside. Writes bench/results/jobs-<time>.json.
 """
 
 import argparse
@@ -22,12 +24,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script: make the `bench` package importable
 
-from bench.celery_workers import running_workers  # noqa: E402
+from celery import Celery  # noqa: E402
+from celery.app.control import Control  # noqa: E402
+
+from bench.celery_workers import Worker, running_workers  # noqa: E402
 from bench.client import check_status, multipart, request  # noqa: E402
 from bench.job_client import cine, submit_job, wait_for_job, zip_of_small_files  # noqa: E402
 from bench.service import READ_PATH, running_service  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+REDIS_BRPOP_SECONDS = 1  # how long kombu's Redis transport waits on the queues at a time (brpop_timeout)
 
 
 def job_seconds(port: int, key: str, name: str, data: bytes) -> float:
@@ -37,6 +43,17 @@ def job_seconds(port: int, key: str, name: str, data: bytes) -> float:
     if done["status"] != "succeeded":
         raise RuntimeError(f"job {done['status']}: {done['error']}")
     return time.perf_counter() - started
+
+
+def second_worker(control: Control, worker: Worker, queue: str, consuming: bool) -> None:
+    """The second worker takes tasks from the job queue again, or stops taking them (it finishes
+    none: between jobs it has none)."""
+    change = control.add_consumer if consuming else control.cancel_consumer
+    replies = change(queue, destination=[worker.node_name], reply=True, timeout=10)
+    if not replies:
+        raise RuntimeError(f"worker {worker.node_name} did not answer the remote control")
+    if not consuming:
+        time.sleep(2 * REDIS_BRPOP_SECONDS)  # a BRPOP sent before it stopped may still take a task: let it end
 
 
 def synchronous_seconds(port: int, key: str, name: str, data: bytes) -> float:
@@ -49,39 +66,50 @@ def synchronous_seconds(port: int, key: str, name: str, data: bytes) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each job (the median is reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, each timing every input on 1 then 2 workers")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="the broker (a database of its own)")
+    parser.add_argument("--database-url", default="", help="PostgreSQL, as a fleet has it (an empty database; migrated here); default: a SQLite file, as `make run`")
     args = parser.parse_args()
 
     inputs = {"zip of 200 small files": ("series.zip", zip_of_small_files(200)), "400-frame cine": ("cine.dcm", cine(400, 256, 256))}
-    figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "inputs": {}}
+    figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "database": "postgresql" if args.database_url else "sqlite", "inputs": {}}
+    queue = f"bench-jobs-{uuid.uuid4().hex}"
+    control = Celery(broker=args.redis).control
     with tempfile.TemporaryDirectory() as workdir:
         folder = Path(workdir)
         shared = {
             "CELERY_BROKER_URL": args.redis,
-            "CELERY_QUEUE": f"bench-jobs-{uuid.uuid4().hex}",
+            "CELERY_QUEUE": queue,
             "JOB_STORAGE_DIR": str(folder / "storage"),
             "SQLITE_PATH": str(folder / "bench.sqlite3"),  # the service's own (running_service)
-            "DATABASE_URL": "",
+            "DATABASE_URL": args.database_url,
             "QUOTA_READ_JOBS": "100000000",
             "LOG_LEVEL": "WARNING",
         }
-        with running_service(folder, overrides=shared) as service:
-            for label, (name, data) in inputs.items():
-                figures["inputs"][label] = {"synchronous_s": synchronous_seconds(service.port, service.api_key, name, data)}
-            for workers in (1, 2):
-                with running_workers(workers, {**os.environ, **shared}, folder):
-                    job_seconds(service.port, service.api_key, "warm-up.zip", zip_of_small_files(4 * workers))
-                    for label, (name, data) in inputs.items():
-                        runs = [job_seconds(service.port, service.api_key, name, data) for _ in range(args.rounds)]
-                        figures["inputs"][label][f"job_{workers}_worker_s"] = statistics.median(runs)
-                        figures["inputs"][label][f"job_{workers}_worker_runs_s"] = runs
+        with running_service(folder, args.database_url, overrides=shared) as service, running_workers(2, {**os.environ, **shared}, folder) as workers:
+            port, key = service.port, service.api_key
+            runs = {label: {"synchronous": [], 1: [], 2: []} for label in inputs}
+            job_seconds(port, key, "warm-up.zip", zip_of_small_files(8))  # both workers import and connect
+            for _ in range(args.rounds):
+                for label, (name, data) in inputs.items():
+                    runs[label]["synchronous"].append(synchronous_seconds(port, key, name, data))
+                    second_worker(control, workers[1], queue, consuming=False)
+                    runs[label][1].append(job_seconds(port, key, name, data))
+                    second_worker(control, workers[1], queue, consuming=True)
+                    runs[label][2].append(job_seconds(port, key, name, data))
     figures["load_after"] = os.getloadavg()
+    for label, times in runs.items():
+        figures["inputs"][label] = {
+            "synchronous_s": statistics.median(times["synchronous"]),
+            "job_1_worker_s": statistics.median(times[1]),
+            "job_2_worker_s": statistics.median(times[2]),
+            "speed_up": statistics.median(one / two for one, two in zip(times[1], times[2])),
+            "runs_s": {str(name): values for name, values in times.items()},
+        }
 
-    print(f"cores {figures['cores']}, load average before {figures['load_before'][0]:.2f}, after {figures['load_after'][0]:.2f}")
+    print(f"{figures['database']}, cores {figures['cores']}, load average before {figures['load_before'][0]:.2f}, after {figures['load_after'][0]:.2f}")
     print(f"{'input':<24}{'synchronous s':>15}{'job, 1 worker s':>17}{'job, 2 workers s':>18}{'speed-up':>10}  goal >= 1.7")
     for label, row in figures["inputs"].items():
-        row["speed_up"] = row["job_1_worker_s"] / row["job_2_worker_s"]
         met = "met" if row["speed_up"] >= 1.7 else "not met"
         print(f"{label:<24}{row['synchronous_s']:>15.2f}{row['job_1_worker_s']:>17.2f}{row['job_2_worker_s']:>18.2f}{row['speed_up']:>9.2f}x  {met}")
     RESULTS.mkdir(exist_ok=True)

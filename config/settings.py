@@ -177,7 +177,8 @@ if JOB_STORAGE_BACKEND == "storages.backends.s3.S3Storage":
     }
     JOB_STORAGE_OPTIONS = {name: value for name, value in _s3_options.items() if value != ""}
 elif JOB_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage":
-    JOB_STORAGE_OPTIONS = {"location": JOB_STORAGE_DIR}
+    # A task run again writes the same names again: replaced in one write, not looked up and deleted first.
+    JOB_STORAGE_OPTIONS = {"location": JOB_STORAGE_DIR, "allow_overwrite": True}
 else:
     JOB_STORAGE_OPTIONS = {}  # another backend reads its own settings
 STORAGES = {
@@ -186,8 +187,8 @@ STORAGES = {
     "jobs": {"BACKEND": JOB_STORAGE_BACKEND, "OPTIONS": JOB_STORAGE_OPTIONS},
 }
 JOB_MAX_UPLOAD_BYTES = env_int("JOB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
-# Declared decoded pixel bytes of all a job's files together, judged at planning before any
-# decoding (a synchronous request has MAX_DECODED_BYTES for all its files; in a job that bounds
+# Declared decoded pixel bytes of all a job's files together, charged at planning before each file is
+# read (a synchronous request has MAX_DECODED_BYTES for all its files; in a job that bounds
 # one frame, as a worker decodes one at a time). 16 GiB: a few thousand CT slices or a long
 # colour cine are 1-4 GiB, so whole studies pass, while one job's work stays bounded.
 MAX_JOB_DECODED_BYTES = env_int("MAX_JOB_DECODED_BYTES", 16 * 1024 * 1024 * 1024)

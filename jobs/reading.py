@@ -57,7 +57,7 @@ def read_job_file(data: bytes, name: str, options: ReadOptions, limits: Limits, 
 @dataclass(frozen=True)
 class PlannedFile:
     name: str
-    data: bytes
+    data: bytes | None  # a zip member's bytes, to be stored on its own; None: the upload itself is the file
     frames: tuple[int, ...]  # the frames to render (0-based), empty when none are
     pixel_bytes: int = 0  # declared decoded bytes of all its frames (0 when images are not asked)
     frame_bytes: int = 0  # declared decoded bytes of one frame
@@ -77,8 +77,7 @@ def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits
     the upload as a whole (not DICOM nor zip, a zip limit)."""
     if not is_zip(upload.read(4)):
         upload.seek(0)
-        data = upload.read()
-        yield planned(name, data, member_reader(options, limits)(data), options)
+        yield planned(name, None, member_reader(options, limits)(upload.read()), options)
         return
     for member in iter_dicom_members(upload, limits, member_reader(options, limits)):
         if isinstance(member, SkippedMember):
@@ -87,7 +86,7 @@ def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits
             yield planned(member.name, member.data, member.dataset, options)
 
 
-def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFile:
+def planned(name: str, data: bytes | None, dataset, options: ReadOptions) -> PlannedFile:
     if not options.images:
         return PlannedFile(name, data, ())
     asked = options.render.frames
@@ -97,8 +96,8 @@ def planned(name: str, data: bytes, dataset, options: ReadOptions) -> PlannedFil
 
 
 class JobPixelBudget:
-    """A job's decoded-pixel budget, judged file by file as the job is planned, before any frame
-    is decoded. A job is meant for whole studies, so its files together get their own, larger
+    """A job's decoded-pixel budget, charged file by file as the job is planned, before the file's
+    task is sent: a job never decodes more than its budget. A job is meant for whole studies, so its files together get their own, larger
     budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in place of the one a synchronous request has
     for all its files; and since a worker decodes one frame at a time, no frame may declare more
     than that synchronous budget (max_frame_bytes, MAX_DECODED_BYTES), which bounds a worker's memory."""
@@ -120,6 +119,6 @@ class JobPixelBudget:
         if self.used > self.max_job_bytes:
             raise LimitExceededError(
                 f"The job's pixel data would decode to more than the limit of {self.max_job_bytes} bytes "
-                f"(MAX_JOB_DECODED_BYTES), judged before reading.",
+                f"(MAX_JOB_DECODED_BYTES), judged before each file is read.",
                 limit="max_job_decoded_bytes",
             )

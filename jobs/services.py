@@ -12,12 +12,12 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
@@ -99,93 +99,144 @@ def check_succeeded(job: ReadJob) -> None:
 # --- The worker side ---------------------------------------------------------------------
 
 def job_plan(*, job_id: str) -> None:
-    """List the upload's files and split the reading into tasks, then send them. Sent again,
-    it sends the tasks that are not done (the first delivery may have died before sending)."""
+    """List the upload's files and send the tasks that read them, each as soon as its files are
+    stored, so that the other workers read while this one plans. Sent again (the first delivery
+    died), it plans again around what was recorded and sends again the tasks that are not done."""
     from jobs.tasks import read_job_task
 
     ReadJob.objects.filter(id=job_id, status=Status.QUEUED).update(status=Status.RUNNING, started=timezone.now())
     job = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).first()
     if job is None:
         return  # cancelled, finished, or gone
-    if not job.planned:
+
+    def send(task_index: int) -> None:
+        read_job_task.delay(job_id, task_index)
+
+    if job.planned:  # died after planning, before this task was acknowledged
+        for index in JobTask.objects.filter(job_id=job_id, done=False).values_list("index", flat=True):
+            send(index)
+    else:
         try:
-            planned = plan(job)
-        except DicomError as exc:  # the upload as a whole: not DICOM nor zip, a zip limit
+            planned = plan(job, send)
+        except DicomError as exc:  # the upload as a whole (not DICOM nor zip, a zip limit), or the job's pixel budget
             job_fail(job_id=job_id, error=exc.message)
             return
         if not planned:
             storage.delete_job_folder(job_id)  # cancelled while planning
             return
-    for index in JobTask.objects.filter(job_id=job_id, done=False).values_list("index", flat=True):
-        read_job_task.delay(job_id, index)
     job_finish_if_done(job_id=job_id)  # a zip with nothing to read succeeds at once
 
 
-def plan(job: ReadJob) -> bool:
-    """Store each file on its own and record the tasks; False when the job stopped meanwhile."""
+def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
+    """Store each file on its own and record it; record and send each task once its parts are
+    known. The job's pixel budget is charged file by file before a file's task is sent, so a job
+    never decodes more than its budget: the file that passes it fails the job here. False when
+    the job stopped meanwhile."""
     options = read_options_from_json(job.options)
     limits = configured_limits()
     budget = JobPixelBudget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
-    files, skipped, items = [], [], []
-    with storage.job_storage().open(job.upload_name, "rb") as upload:  # read as it is planned, never whole
+    recorded_files = set(JobFile.objects.filter(job=job).values_list("index", flat=True))  # by an earlier delivery
+    recorded_tasks = dict(JobTask.objects.filter(job=job).values_list("index", "done"))
+    tasks = TaskGrouper(settings.JOB_FILES_PER_TASK, settings.JOB_FRAMES_PER_TASK)
+    new_files: list[JobFile] = []
+    skipped: list[dict] = []
+
+    def record_task(task: tuple[int, list[list]], files_total: int) -> bool:
+        """The task's new files and the task itself, then it is sent (unless an earlier delivery did it all)."""
+        index, items = task
+        with transaction.atomic():
+            if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
+                return False
+            JobFile.objects.bulk_create(new_files)
+            if index not in recorded_tasks:
+                JobTask.objects.create(job=job, index=index, items=items)
+            ReadJob.objects.filter(id=job.id).update(files_total=files_total)  # so far: progress never passes it
+        new_files.clear()
+        if not recorded_tasks.get(index, False):
+            send(index)
+        return True
+
+    files_total = 0
+    upload_is_the_file = False
+    with storage.job_storage().open(job.upload_name, "rb") as upload:  # a zip read member by member, never whole
         for entry in plan_files(upload, job.file_name, options, limits):
             if isinstance(entry, SkippedMember):
                 skipped.append({"name": entry.name, "reason": entry.reason})
                 continue
             budget.charge(entry)
-            index = len(files)
-            storage.put(storage.file_name(job.id, index), entry.data)
+            index = files_total
+            files_total += 1
             parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
-            files.append(JobFile(job=job, index=index, name=entry.name, source=storage.file_name(job.id, index), parts_total=len(parts)))
+            upload_is_the_file = entry.data is None
+            if index not in recorded_files:
+                source = job.upload_name if upload_is_the_file else storage.file_name(job.id, index)
+                if not upload_is_the_file:
+                    storage.put(source, entry.data)
+                new_files.append(JobFile(job=job, index=index, name=entry.name, source=source, parts_total=len(parts)))
             for part_index, frames in enumerate(parts):
                 frame_total = len(frames if frames is not None else entry.frames)
-                items.append([index, part_index, list(frames) if frames is not None else None, frame_total])
-    tasks = [JobTask(job=job, index=index, items=group) for index, group in enumerate(group_items(items))]
+                full = tasks.add([index, part_index, list(frames) if frames is not None else None, frame_total])
+                if full and not record_task(full, files_total):
+                    return False
+    rest = tasks.rest()
+    if rest and not record_task(rest, files_total):
+        return False
     with transaction.atomic():
         if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
             return False
-        JobFile.objects.bulk_create(files)
-        JobTask.objects.bulk_create(tasks)
-        ReadJob.objects.filter(id=job.id).update(planned=True, files_total=len(files), skipped=skipped)
-    storage.job_storage().delete(job.upload_name)  # each file is stored on its own now
+        ReadJob.objects.filter(id=job.id).update(planned=True, files_total=files_total, skipped=skipped)
+    if not upload_is_the_file:
+        storage.job_storage().delete(job.upload_name)  # each member is stored on its own now
     return True
 
 
-def group_items(items: list[list]) -> list[list[list]]:
-    """Parts in file order, a task taking up to JOB_FILES_PER_TASK parts or JOB_FRAMES_PER_TASK
-    frames: small enough that two workers share a job evenly, large enough to be cheap."""
-    groups: list[list[list]] = []
-    current: list[list] = []
-    cost = 0
-    for item in items:
-        current.append(item)
-        cost += max(item[3], 1)
-        if len(current) >= settings.JOB_FILES_PER_TASK or cost >= settings.JOB_FRAMES_PER_TASK:
-            groups.append(current)
-            current, cost = [], 0
-    return groups + ([current] if current else [])
+class TaskGrouper:
+    """Parts in file order, a task taking up to `files` parts or `frames` frames: small enough
+    that two workers share a job evenly, large enough to be cheap. The same parts always make
+    the same tasks, so a plan delivered again finds the tasks it recorded before."""
+
+    def __init__(self, files: int, frames: int):
+        self.files, self.frames = files, frames
+        self.current: list[list] = []
+        self.cost = 0
+        self.count = 0  # tasks made so far: the next one's index
+
+    def add(self, item: list) -> tuple[int, list[list]] | None:
+        """The task `item` completes (its index and items), or None."""
+        self.current.append(item)
+        self.cost += max(item[3], 1)
+        if len(self.current) >= self.files or self.cost >= self.frames:
+            return self.rest()
+        return None
+
+    def rest(self) -> tuple[int, list[list]] | None:
+        if not self.current:
+            return None
+        full, self.current, self.cost = self.current, [], 0
+        self.count += 1
+        return self.count - 1, full
 
 
 def job_read_task(*, job_id: str, task_index: int) -> None:
-    """Read the parts of one task, recording each as it is stored."""
+    """Read the parts of one task, recording each as it is stored; stop at the next file once
+    the job is no longer running (record_part says so)."""
     JobTask.objects.filter(job_id=job_id, index=task_index, done=False).update(attempts=F("attempts") + 1)
     task = JobTask.objects.filter(job_id=job_id, index=task_index, done=False).first()
-    if task is None or not is_running(job_id):
+    job = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).first()
+    if task is None or job is None:
         return
     if task.attempts > MAX_ATTEMPTS:
         job_fail(job_id=job_id, error=f"A part of the job failed {MAX_ATTEMPTS} times (its worker died or stopped); no partial results are kept.")
         return
-    job = ReadJob.objects.get(id=job_id)
     options = read_options_from_json(job.options)
     # The job's pixel budget was judged as a whole when it was planned (JobPixelBudget).
     limits = replace(configured_limits(), max_decoded_bytes=settings.MAX_JOB_DECODED_BYTES)
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
+    stored = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery
     for file_index, part_index, frames, frame_total in task.items:
+        if (file_index, part_index) in stored:
+            continue
         file = files[file_index]
-        if JobPart.objects.filter(file=file, index=part_index).exists():
-            continue  # stored by an earlier delivery of this task
-        if not is_running(job_id):
-            return  # cancelled: stop at the next file
         try:
             answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
         except DicomError as exc:  # what the synchronous read answers 400 or 413 for
@@ -194,36 +245,39 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         # the part's frames (1-based) beside its object: what a failed part leaves missing
         numbers = json.dumps([index + 1 for index in frames] if frames is not None else None).encode()
         storage.put(storage.part_name(job_id, file_index, part_index), b'{"frames":' + numbers + b',"object":' + answer + b"}")
-        record_part(job_id=job_id, file=file, part_index=part_index, frames=frame_total)
+        if not record_part(job_id=job_id, file=file, part_index=part_index, frames=frame_total):
+            return  # cancelled or failed meanwhile
     JobTask.objects.filter(pk=task.pk).update(done=True)
     job_finish_if_done(job_id=job_id)
 
 
-def is_running(job_id) -> bool:
-    return ReadJob.objects.filter(id=job_id, status=Status.RUNNING).exists()
-
-
-def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> None:
-    """Record a stored part once, and count it in the job's progress only then (the job row is
-    locked meanwhile, so a part is counted once however many deliveries of its task store it)."""
-    with transaction.atomic():
-        job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING).first()
-        if job is None:  # cancelled or failed meanwhile: what was just stored goes too
-            transaction.on_commit(lambda: storage.delete_job_folder(job_id))
-            return
-        _, created = JobPart.objects.get_or_create(file=file, index=part_index, defaults={"frames": frames})
-        if created:
-            file_done = JobPart.objects.filter(file=file).count() == file.parts_total
-            ReadJob.objects.filter(id=job_id).update(
-                files_done=F("files_done") + int(file_done), frames_done=F("frames_done") + frames
+def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> bool:
+    """Record a stored part once, and count it in the job's progress only then; False when the
+    job is no longer running. Two statements for a file read in one part: the progress update
+    takes the job's row lock (so records of one job never interleave), and the part's insert
+    fails on its unique constraint when another delivery of the task recorded it, which undoes
+    the update with it."""
+    try:
+        with transaction.atomic():
+            running = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).update(
+                files_done=F("files_done") + int(file.parts_total == 1), frames_done=F("frames_done") + frames
             )
+            if not running:  # cancelled or failed meanwhile: what was just stored goes too
+                transaction.on_commit(lambda: storage.delete_job_folder(job_id))
+                return False
+            JobPart.objects.create(file=file, index=part_index, frames=frames)
+            if file.parts_total > 1 and JobPart.objects.filter(file=file).count() == file.parts_total:
+                ReadJob.objects.filter(id=job_id).update(files_done=F("files_done") + 1)  # its last part
+    except IntegrityError:  # recorded already: counted then
+        pass
+    return True
 
 
 def job_finish_if_done(*, job_id) -> None:
     """Succeeded once every part of every file is recorded."""
     with transaction.atomic():
         job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING, planned=True).first()
-        if job is None:
+        if job is None or job.files_done < job.files_total:  # the count of files done is exact (record_part)
             return
         incomplete = JobFile.objects.filter(job_id=job_id).annotate(done=Count("parts")).exclude(done=F("parts_total"))
         if incomplete.exists():
