@@ -237,7 +237,7 @@ def shared_fields(serializer_class: type[ReadRequestSerializer]):
     the class. Safe because nothing changes a field once bound: validation only reads it (what a
     field looks up through its parent, `partial` and `context`, is False and empty on every read
     serializer), and no code adds or removes fields of an instance. Pinned against DRF's per-instance
-    fields in tests/dicom_api/test_read_options_apis.py."""
+    fields in tests/dicom_api/test_read_options_apis.py, DRF pinned (pyproject.toml) to the versions checked."""
     return super(ReadRequestSerializer, serializer_class()).fields
 
 
