@@ -13,7 +13,7 @@ import secrets
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -218,8 +218,8 @@ class TaskGrouper:
 
 
 def job_read_task(*, job_id: str, task_index: int) -> None:
-    """Read the parts of one task, recording each as it is stored; stop at the next file once
-    the job is no longer running (record_part says so)."""
+    """Read the parts of one task, storing each, then record them all at once; stop at the next
+    file once the job is no longer running."""
     JobTask.objects.filter(job_id=job_id, index=task_index, done=False).update(attempts=F("attempts") + 1)
     task = JobTask.objects.filter(job_id=job_id, index=task_index, done=False).first()
     job = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).first()
@@ -232,10 +232,14 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
     # The job's pixel budget was judged as a whole when it was planned (JobPixelBudget).
     limits = replace(configured_limits(), max_decoded_bytes=settings.MAX_JOB_DECODED_BYTES)
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
-    stored = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery
+    recorded = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery
+    stored: list[StoredPart] = []
     for file_index, part_index, frames, frame_total in task.items:
-        if (file_index, part_index) in stored:
+        if (file_index, part_index) in recorded:
             continue
+        if stored and not ReadJob.objects.filter(id=job_id, status=Status.RUNNING).exists():
+            storage.delete_job_folder(job_id)  # cancelled or failed meanwhile: what this task stored goes too
+            return
         file = files[file_index]
         try:
             answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
@@ -245,39 +249,60 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         # the part's frames (1-based) beside its object: what a failed part leaves missing
         numbers = json.dumps([index + 1 for index in frames] if frames is not None else None).encode()
         storage.put(storage.part_name(job_id, file_index, part_index), b'{"frames":' + numbers + b',"object":' + answer + b"}")
-        if not record_part(job_id=job_id, file=file, part_index=part_index, frames=frame_total):
-            return  # cancelled or failed meanwhile
-    JobTask.objects.filter(pk=task.pk).update(done=True)
-    job_finish_if_done(job_id=job_id)
+        stored.append(StoredPart(file, part_index, frame_total))
+    if record_parts(job_id=job_id, task=task, parts=stored):
+        job_finish_if_done(job_id=job_id)
 
 
-def record_part(*, job_id, file: JobFile, part_index: int, frames: int) -> bool:
-    """Record a stored part once, and count it in the job's progress only then; False when the
-    job is no longer running. Two statements for a file read in one part: the progress update
-    takes the job's row lock (so records of one job never interleave), and the part's insert
-    fails on its unique constraint when another delivery of the task recorded it, which undoes
-    the update with it."""
-    try:
-        with transaction.atomic():
-            running = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).update(
-                files_done=F("files_done") + int(file.parts_total == 1), frames_done=F("frames_done") + frames
-            )
-            if not running:  # cancelled or failed meanwhile: what was just stored goes too
-                transaction.on_commit(lambda: storage.delete_job_folder(job_id))
-                return False
-            JobPart.objects.create(file=file, index=part_index, frames=frames)
-            if file.parts_total > 1 and JobPart.objects.filter(file=file).count() == file.parts_total:
-                ReadJob.objects.filter(id=job_id).update(files_done=F("files_done") + 1)  # its last part
-    except IntegrityError:  # recorded already: counted then
-        pass
+@dataclass(frozen=True)
+class StoredPart:
+    file: JobFile
+    index: int
+    frames: int
+
+
+def record_parts(*, job_id, task: JobTask, parts: list[StoredPart]) -> bool:
+    """Record the parts a task stored and mark it done, in one transaction, counting each part in
+    the job's progress once however many deliveries of the task store it: the progress update
+    takes the job's row lock (records of one job never interleave), and a part's insert fails on
+    its unique constraint when another delivery recorded it meanwhile, which undoes the whole
+    transaction; it is then made again without those parts. False when the job is no longer
+    running (what was stored is deleted)."""
+    while True:
+        try:
+            return record_parts_once(job_id=job_id, task=task, parts=parts)
+        except IntegrityError:
+            recorded = set(JobPart.objects.filter(file__in={part.file for part in parts}).values_list("file_id", "index"))
+            parts = [part for part in parts if (part.file.pk, part.index) not in recorded]
+
+
+def record_parts_once(*, job_id, task: JobTask, parts: list[StoredPart]) -> bool:
+    with transaction.atomic():
+        running = ReadJob.objects.filter(id=job_id, status=Status.RUNNING).update(
+            files_done=F("files_done") + sum(part.file.parts_total == 1 for part in parts),
+            frames_done=F("frames_done") + sum(part.frames for part in parts),
+        )
+        if not running:
+            transaction.on_commit(lambda: storage.delete_job_folder(job_id))
+            return False
+        JobPart.objects.bulk_create([JobPart(file=part.file, index=part.index, frames=part.frames) for part in parts])
+        # A file read in parts is done by the transaction that records its last one.
+        split = {part.file.pk for part in parts if part.file.parts_total > 1}
+        if split:
+            completed = JobFile.objects.filter(pk__in=split).annotate(recorded=Count("parts")).filter(recorded=F("parts_total")).count()
+            ReadJob.objects.filter(id=job_id).update(files_done=F("files_done") + completed)
+        JobTask.objects.filter(pk=task.pk).update(done=True)
     return True
 
 
 def job_finish_if_done(*, job_id) -> None:
     """Succeeded once every part of every file is recorded."""
+    # The count of files done is exact (record_parts): until it is complete, no lock is taken.
+    if not ReadJob.objects.filter(id=job_id, status=Status.RUNNING, planned=True, files_done__gte=F("files_total")).exists():
+        return
     with transaction.atomic():
         job = ReadJob.objects.select_for_update().filter(id=job_id, status=Status.RUNNING, planned=True).first()
-        if job is None or job.files_done < job.files_total:  # the count of files done is exact (record_part)
+        if job is None:
             return
         incomplete = JobFile.objects.filter(job_id=job_id).annotate(done=Count("parts")).exclude(done=F("parts_total"))
         if incomplete.exists():

@@ -12,6 +12,6 @@ from jobs.models import ReadJob
 @receiver(post_delete, sender=ReadJob, dispatch_uid="jobs.delete_stored_files")
 def delete_stored_files(sender, instance: ReadJob, **kwargs) -> None:
     # After the commit: a deletion rolled back keeps its files. A task still storing a part
-    # meanwhile finds its job gone and deletes the job's folder itself (services.record_part).
+    # meanwhile finds its job gone and deletes the job's folder itself (services.record_parts).
     job_id = instance.id
     transaction.on_commit(lambda: storage.delete_job_folder(job_id))

@@ -34,14 +34,18 @@ def running_job(developer, settings, tmp_path):
 
 def test_a_part_stored_twice_is_counted_once(running_job):
     job, file = running_job
+    task = JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 25], [0, 1, None, 25]])
+    first = services.StoredPart(file, 0, 25)
     for _ in range(2):  # the same part, from a task delivered again after its worker died
-        services.record_part(job_id=job.id, file=file, part_index=0, frames=25)
+        assert services.record_parts(job_id=job.id, task=task, parts=[first])
     job.refresh_from_db()
     assert (job.files_done, job.frames_done) == (0, 25)
-    services.record_part(job_id=job.id, file=file, part_index=1, frames=25)
+    # a delivery that stored both parts while another recorded the first: the second still counts
+    assert services.record_parts(job_id=job.id, task=task, parts=[first, services.StoredPart(file, 1, 25)])
     services.job_finish_if_done(job_id=job.id)
     job.refresh_from_db()
     assert (job.status, job.files_done, job.frames_done) == ("succeeded", 1, 50)
+    assert JobTask.objects.get(pk=task.pk).done
 
 
 def test_a_task_delivered_a_third_time_fails_its_job(running_job, developer):
