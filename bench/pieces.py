@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """The CPU of each piece of a read request, in-process (CPU clock, best of 3 runs of N calls):
 the API-key lookup (and the ORM lookup it replaced), Django's multipart parsing of the upload,
-the quota statement, the JSON encoding of the metadata, the read and its answer with the images
-made (the guide's fields, all metadata), and the whole request through the WSGI application (no gunicorn, no sockets).
+the quota statement, the read options (ReadRequestSerializer built and validated), the JSON
+encoding of the metadata, the read and its answer with the images made (the guide's fields, all
+metadata), and the whole request through the WSGI application (no gunicorn, no sockets).
 
     .venv/bin/python bench/pieces.py [--calls N] [FILE ...]   # default ../shared/corpus/{CT,MR}_small.dcm
+    .venv/bin/python bench/pieces.py --profile [FILE ...]     # cProfile of the whole request instead
 
 A throwaway SQLite database (migrated) holds one developer and key, as in `make bench`.
 """
@@ -35,6 +37,7 @@ def cpu_microseconds(function, calls: int) -> float:
 
 
 def pieces(path: Path, key: str, profile) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.files.uploadhandler import load_handler
     from django.http import HttpRequest
     from django.http.multipartparser import MultiPartParser
@@ -43,6 +46,7 @@ def pieces(path: Path, key: str, profile) -> dict:
     from config.wsgi import application
     from developers.authentication import usable_api_key
     from developers.models import DeveloperAPIKey
+    from dicom_api.serializers import ReadRequestSerializer
     from dicom_api.answer import read_answer_chunks
     from dicom_api.streaming import json_chunks
     from dicom_core.limits import Limits
@@ -64,6 +68,12 @@ def pieces(path: Path, key: str, profile) -> dict:
         _, files = MultiPartParser(meta, io.BytesIO(body), handlers).parse()
         files["file"].read()
 
+    def read_options() -> None:
+        sent = {"fields": ",".join(GUIDE_FIELDS), "return_format": "png", "file": SimpleUploadedFile(path.name, data)}
+        serializer = ReadRequestSerializer(data=sent)
+        serializer.is_valid(raise_exception=True)
+        serializer.read_options()
+
     def whole_request() -> None:
         environ = {
             "REQUEST_METHOD": "POST", "PATH_INFO": "/api/dicom/read/file/", "SCRIPT_NAME": "", "QUERY_STRING": "",
@@ -82,6 +92,7 @@ def pieces(path: Path, key: str, profile) -> dict:
         "API key lookup through the ORM (before)": orm_key_lookup,
         "multipart parsing of the upload (Django's)": parse_upload,
         "quota statement": lambda: usage_consume(profile=profile, endpoint="/api/dicom/read/file/"),
+        "read options (the serializer, the guide's fields)": read_options,
         "JSON encoding of the guide's metadata": lambda: b"".join(json_chunks(answer)),
         "read and answer (images made), the guide's fields": lambda: b"".join(read_answer_chunks(read_file(data, guide, Limits()))),
         "read and answer (images made), all metadata": lambda: b"".join(read_answer_chunks(read_file(data, everything, Limits()))),
@@ -89,10 +100,22 @@ def pieces(path: Path, key: str, profile) -> dict:
     }
 
 
+def profile_request(function, calls: int) -> None:
+    import cProfile
+    import pstats
+
+    for _ in range(20):  # warm: caches, the database connection
+        function()
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [function() for _ in range(calls)])
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path, default=[CORPUS / "CT_small.dcm", CORPUS / "MR_small.dcm"])
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="cProfile the whole request (--calls calls), print the top functions")
     args = parser.parse_args(argv)
     workdir = tempfile.mkdtemp(prefix="dicom-pieces-")
     os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", SQLITE_PATH=f"{workdir}/pieces.sqlite3",
@@ -109,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     user = User.objects.create_user(email="pieces@example.com", password=os.urandom(16).hex())
     profile = DeveloperProfile.objects.create(user=user)
     _, key = DeveloperAPIKey.objects.create_key(profile=profile, name="pieces")
+    if args.profile:
+        for path in args.files:
+            profile_request(pieces(path, key, profile)["the whole request (WSGI, the guide's fields)"], args.calls)
+        return 0
     print(f"CPU per call, best of 3 x {args.calls} calls (load {os.getloadavg()[0]:.2f})")
     for path in args.files:
         for name, function in pieces(path, key, profile).items():

@@ -40,6 +40,8 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 # (sequence items and pixel fragments) before pydicom builds an object for each one.
 _ITEM_TAG_LITTLE, _ITEM_TAG_BIG = b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"
 COUNT_WINDOW_BYTES = 1 << 20  # bytes compared at once by count_tag (even: alignments stay the same)
+# Below this, bytes.count is faster than numpy's fixed cost per call (MR_small, 10 kB: 9 against 36 us).
+COUNT_NUMPY_FROM_BYTES = 48 * 1024
 _BIG_ENDIAN_UID = str(ExplicitVRBigEndian).encode()
 _DEFLATED_UID = str(DeflatedExplicitVRLittleEndian).encode()
 _PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
@@ -198,7 +200,7 @@ def check_item_count(encoded: bytes, tags: tuple[bytes, ...], limits: Limits) ->
 
 
 def count_tag(data: bytes, tag: bytes) -> int:
-    """How often the 4 bytes of `tag` occur in `data`, at any offset: data.count(tag), ~6x faster.
+    """How often the 4 bytes of `tag` occur in `data`, at any offset: data.count(tag), ~6x faster on large data.
 
     bytes.count took ~1.5 ns a byte (3 ms on a 2 MB MR, every read). Here numpy compares the
     data as 16-bit halves at both alignments, a window at a time so that memory stays small
@@ -206,6 +208,8 @@ def count_tag(data: bytes, tag: bytes) -> int:
     once, in the window it starts in. (An item tag cannot overlap itself, so counting every
     offset equals bytes.count.)
     """
+    if len(data) < COUNT_NUMPY_FROM_BYTES:
+        return data.count(tag)
     first, second = struct.unpack("<HH", tag)
     array = np.frombuffer(data, np.uint8)
     count = 0

@@ -13,6 +13,11 @@ from PIL import Image, ImageSequence
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework import serializers
+
+from dicom_api.serializers import ReadRequestSerializer
+from jobs.serializers import ReadJobRequestSerializer
 
 from tests.conftest import CORPUS, APIClient, Developer, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
@@ -476,3 +481,32 @@ def test_every_option_sent_blank_is_not_sent(developer, blank):
     blanked = ok(read(developer, name, **{option: blank for option in BLANK_OPTIONS if option != "return_format"}, return_format="jpeg"))
     assert blanked == plain
     assert ok(read(developer, name, query="?" + "&".join(f"{option}=" for option in BLANK_OPTIONS))) == ok(read(developer, name))
+
+
+SERIALIZER_INPUTS = [
+    {},
+    {"fields": "PatientName,StudyDate,Modality", "return_format": "JPG", "images": "no", "frames": "1,3-4"},
+    {"window_center": "40", "window_width": "400", "max_size": "256", "return_format": "gif", "animate": "yes", "metadata": "dicom-json"},
+    {"fields": "NotAKeyword", "return_format": "tiff", "images": "maybe", "frames": "0", "window_center": "x"},
+    {"window_width": "0.5", "max_size": "0", "quality": "101", "metadata": "xml", "anonymize": "2", "callback_url": "not a url"},
+    {"callback_url": "https://example.com/hook", "anonymize": "true"},
+]
+
+
+@pytest.mark.parametrize("data", SERIALIZER_INPUTS)
+@pytest.mark.parametrize("serializer_class", [ReadRequestSerializer, ReadJobRequestSerializer])
+def test_shared_serializer_fields_validate_as_drfs_own_per_instance_fields(serializer_class, data):
+    """The read serializers share one set of bound fields (dicom_api.serializers.shared_fields):
+    every answer equals the one of fields deep-copied and bound for each instance, as DRF does."""
+    per_instance = type("PerInstance", (serializer_class,), {})
+    per_instance.fields = serializers.Serializer.fields  # DRF's own (set after the class: `fields` is an option)
+    upload = (CORPUS / "MR_small.dcm").read_bytes()
+    for sent in (data, {**data, "file": SimpleUploadedFile("a.dcm", upload)}):
+        shared, own = serializer_class(data=dict(sent)), per_instance(data=dict(sent))
+        assert shared.fields is serializer_class().fields and own.fields is not per_instance().fields
+        assert list(shared.fields) == list(own.fields)
+        assert shared.is_valid() == own.is_valid()
+        assert shared.errors == own.errors
+        if not shared.errors:
+            assert shared.validated_data == own.validated_data
+            assert shared.read_options() == own.read_options()
