@@ -187,6 +187,11 @@ STORAGES = {
     "jobs": {"BACKEND": JOB_STORAGE_BACKEND, "OPTIONS": JOB_STORAGE_OPTIONS},
 }
 JOB_MAX_UPLOAD_BYTES = env_int("JOB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
+# A job's zip is a whole study: more members and more inflated bytes than a synchronous request's
+# (MAX_ZIP_MEMBERS, MAX_INFLATED_BYTES); the planner holds one member at a time, so in a job
+# MAX_INFLATED_BYTES bounds each member.
+JOB_MAX_ZIP_MEMBERS = env_int("JOB_MAX_ZIP_MEMBERS", 20_000)
+JOB_MAX_INFLATED_BYTES = env_int("JOB_MAX_INFLATED_BYTES", 16 * 1024 * 1024 * 1024)
 # Declared decoded pixel bytes of all a job's files together, charged at planning before each file is
 # read (a synchronous request has MAX_DECODED_BYTES for all its files; in a job that bounds
 # one frame, as a worker decodes one at a time). 16 GiB: a few thousand CT slices or a long

@@ -58,7 +58,7 @@ def iter_zip_members(source: BinaryIO, limits: Limits) -> Iterator[ZipMember | S
     `source` is a seekable binary file, read one member at a time (the caller closes it).
 
     Raises MalformedInputError (not a readable zip) and LimitExceededError (max_zip_members,
-    zip_overlapping_entries, max_inflated_bytes, max_zip_ratio), the latter possibly after
+    zip_overlapping_entries, max_inflated_bytes, max_member_bytes, max_zip_ratio), the latter possibly after
     some members were yielded.
     """
     check_record_count(source, limits)
@@ -175,6 +175,11 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits,
                     raise LimitExceededError(
                         f"The zip archive inflates to more than {limits.max_inflated_bytes} bytes.",
                         limit="max_inflated_bytes",
+                    )
+                if limits.max_member_bytes is not None and size > limits.max_member_bytes:
+                    raise LimitExceededError(
+                        f"The member {info.filename!r} inflates to more than {limits.max_member_bytes} bytes.",
+                        limit="max_member_bytes",
                     )
                 if size > max_member_bytes:
                     raise LimitExceededError(

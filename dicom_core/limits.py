@@ -11,6 +11,7 @@ class Limits:
     max_upload_bytes: int = 256 * 1024 * 1024  # one uploaded file or zip
     max_zip_members: int = 1000  # entries in the central directory
     max_inflated_bytes: int = 1024 * 1024 * 1024  # sum over all members actually inflated
+    max_member_bytes: int | None = None  # one member inflated (held whole while read); None: max_inflated_bytes alone
     max_zip_ratio: int = 200  # inflated / compressed bytes for one member
     max_decoded_bytes: int = 1024 * 1024 * 1024  # declared rows*cols*frames*samples*bytes per request
     max_sequence_depth: int = 32  # nesting of sequences inside sequences

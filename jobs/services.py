@@ -28,6 +28,7 @@ from developers.services import webhook_secret_get
 from dicom_api.limits import configured_limits
 from dicom_core.archive import SkippedMember
 from dicom_core.errors import DicomError
+from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
@@ -133,7 +134,7 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
     never decodes more than its budget: the file that passes it fails the job here. False when
     the job stopped meanwhile."""
     options = read_options_from_json(job.options)
-    limits = configured_limits()
+    limits = job_upload_limits()
     budget = JobPixelBudget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
     recorded_files = set(JobFile.objects.filter(job=job).values_list("index", flat=True))  # by an earlier delivery
     recorded_tasks = dict(JobTask.objects.filter(job=job).values_list("index", "done"))
@@ -188,6 +189,19 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
     if not upload_is_the_file:
         storage.job_storage().delete(job.upload_name)  # each member is stored on its own now
     return True
+
+
+def job_upload_limits() -> Limits:
+    """The synchronous read's limits, but for a zip's size: a job's zip may hold a whole study
+    (JOB_MAX_ZIP_MEMBERS, JOB_MAX_INFLATED_BYTES), each member bounded as a synchronous request's
+    whole zip is (MAX_INFLATED_BYTES), since the planner holds one member at a time."""
+    limits = configured_limits()
+    return replace(
+        limits,
+        max_zip_members=settings.JOB_MAX_ZIP_MEMBERS,
+        max_inflated_bytes=settings.JOB_MAX_INFLATED_BYTES,
+        max_member_bytes=limits.max_inflated_bytes,
+    )
 
 
 class TaskGrouper:

@@ -130,6 +130,16 @@ def test_inflated_bytes_are_capped_across_members_from_real_bytes():
     assert caught.value.limit == "max_inflated_bytes"
 
 
+def test_one_members_inflated_bytes_are_capped_when_a_job_sets_it():
+    data = zip_of({"a": bytes(3_000_000), "b": bytes(3_000_000), "c": bytes(3_000_001)})
+    limits = Limits(max_inflated_bytes=100_000_000, max_member_bytes=3_000_000, max_zip_ratio=10_000)
+    read = iter_zip_members(BytesIO(data), limits)
+    assert [member.name for member in (next(read), next(read))] == ["a", "b"]  # each within the cap; the total far below its own
+    with pytest.raises(LimitExceededError) as caught:
+        next(read)
+    assert caught.value.limit == "max_member_bytes" and "'c'" in caught.value.message
+
+
 def test_compression_ratio_is_capped_per_member():
     with pytest.raises(LimitExceededError) as caught:
         members(zip_of({"bomb": bytes(20_000_000)}))

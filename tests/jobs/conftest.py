@@ -24,6 +24,8 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a d
 VISIBILITY_TIMEOUT = 8  # seconds before a dead worker's task is delivered again
 JOBS = "/api/dicom/read/jobs/"
 SYNCHRONOUS_PIXEL_BUDGET = 1024 * 1024  # the workers' MAX_DECODED_BYTES
+SYNCHRONOUS_ZIP_MEMBERS = 10  # the workers' MAX_ZIP_MEMBERS
+JOB_ZIP_MEMBERS = 150  # the workers' JOB_MAX_ZIP_MEMBERS
 JOB_PIXEL_BUDGET = 16 * 1024 * 1024  # the workers' MAX_JOB_DECODED_BYTES (the fleet test's 100 files: 12.5 MiB)
 
 
@@ -67,6 +69,9 @@ def fleet_env(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
         # Small pixel budgets, so a test can pass each with a small upload (every other upload is far below)
         "MAX_DECODED_BYTES": str(SYNCHRONOUS_PIXEL_BUDGET),
         "MAX_JOB_DECODED_BYTES": str(JOB_PIXEL_BUDGET),
+        # A synchronous read takes fewer members than a job (the fleet test's zip has 100)
+        "MAX_ZIP_MEMBERS": str(SYNCHRONOUS_ZIP_MEMBERS),
+        "JOB_MAX_ZIP_MEMBERS": str(JOB_ZIP_MEMBERS),
         "LOG_LEVEL": "WARNING",
         "FLEET_FOLDER": str(folder),
     }

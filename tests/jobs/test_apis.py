@@ -17,13 +17,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from bench.job_client import cine, zip_of_small_files
 from developers.models import DeveloperProfile
 from jobs.models import ReadJob
 from jobs.tasks import expire_read_jobs
 from tests.conftest import CORPUS, PASSWORD, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
-from bench.job_client import cine
-from tests.jobs.conftest import JOB_PIXEL_BUDGET, JOBS, SYNCHRONOUS_PIXEL_BUDGET, eventually, submit, wait_for
+from tests.jobs.conftest import (
+    JOB_PIXEL_BUDGET, JOB_ZIP_MEMBERS, JOBS, SYNCHRONOUS_PIXEL_BUDGET, SYNCHRONOUS_ZIP_MEMBERS, eventually, submit, wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -254,6 +256,18 @@ def test_a_job_has_its_own_pixel_budget_charged_before_a_file_is_decoded(develop
     one_huge_frame = cine(1, 1024, 1024, seed=2)  # 2 MiB in one frame: more than a worker decodes at once
     job = wait_for(developer, submit(developer, one_huge_frame, "big.dcm").json()["id"])
     assert job["status"] == "failed" and "one frame" in job["error"] and "MAX_DECODED_BYTES" in job["error"]
+
+
+def test_a_job_takes_a_zip_of_more_members_than_a_synchronous_read_up_to_its_own_limit(developer, worker, settings):
+    series = zip_of_small_files(SYNCHRONOUS_ZIP_MEMBERS + 2, 16, 16)
+    settings.DICOM_LIMITS = {**settings.DICOM_LIMITS, "max_zip_members": SYNCHRONOUS_ZIP_MEMBERS}  # as the workers have it
+    refused = developer.client.post("/api/dicom/read/file/", {"file": SimpleUploadedFile("series.zip", series)}, **api_key_header(developer.key))
+    assert refused.status_code == 413 and refused.json()["limit"] == "max_zip_members"
+    job = wait_for(developer, submit(developer, series, "series.zip").json()["id"])
+    assert job["status"] == "succeeded" and job["progress"]["files_done"] == SYNCHRONOUS_ZIP_MEMBERS + 2, job
+
+    job = wait_for(developer, submit(developer, zip_of_small_files(JOB_ZIP_MEMBERS + 1, 8, 8), "series.zip").json()["id"])
+    assert job["status"] == "failed" and f"more than the limit of {JOB_ZIP_MEMBERS}" in job["error"], job
 
 
 def test_deleting_the_account_deletes_its_jobs_stored_uploads_and_results(developer, make_developer, worker, fleet_env):
