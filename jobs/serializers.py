@@ -1,11 +1,24 @@
 """The shapes of the job endpoints, for the answers and the OpenAPI schema."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from dicom_api.serializers import ReadRequestSerializer
+
+def job_limits_description() -> str:
+    """The job's own limits, as this deployment's settings set them."""
+    return (
+        f"Limits: the upload up to {settings.JOB_MAX_UPLOAD_BYTES} bytes (413); a zip of up to {settings.JOB_MAX_ZIP_MEMBERS} "
+        f"entries and {settings.JOB_MAX_INFLATED_BYTES} bytes inflated in all, each member up to "
+        f"{settings.DICOM_LIMITS['max_inflated_bytes']} bytes; the declared decoded pixels of all its files up to "
+        f"{settings.MAX_JOB_DECODED_BYTES} bytes, each frame up to {settings.DICOM_LIMITS['max_decoded_bytes']} bytes, "
+        "charged file by file before a file is read. A job past one of these ends `failed`, its `error` naming the "
+        "limit; what it read is deleted. Every other limit is the synchronous read's.\n\n"
+    )
+
 
 WEBHOOK_DESCRIPTION = """When the job ends (succeeded, failed), the service POSTs `{"id", "status", "status_url"}` (JSON) to
 `callback_url`, signed as Stripe signs webhooks: the header `DICOM-API-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256

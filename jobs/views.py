@@ -15,7 +15,7 @@ from common.schema import error_example
 from dicom_api.streaming import json_chunks, streaming_json_response
 from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from jobs import services
-from jobs.serializers import WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer
+from jobs.serializers import WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer, job_limits_description
 from jobs.uploads import JobUploadHandler
 
 NOT_YET = {409: error_example("Not succeeded yet", "The job is running: its results are available once it has succeeded.")}
@@ -35,6 +35,7 @@ class ReadJobListCreateApi(DicomApiView):
         request={"multipart/form-data": ReadJobRequestSerializer},
         description="Read a DICOM file or a zip of them (a whole study, a long cine) asynchronously, with every option "
         "of `POST /api/dicom/read/file/`. Answers 202 at once; poll `status_url`, or give `callback_url`.\n\n"
+        + job_limits_description()
         + WEBHOOK_DESCRIPTION,
         responses={202: ReadJobCreatedSerializer, **API_KEY_ERRORS},
     )
