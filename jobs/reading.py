@@ -97,10 +97,11 @@ def planned(name: str, data: bytes | None, dataset, options: ReadOptions) -> Pla
 
 class JobPixelBudget:
     """A job's decoded-pixel budget, charged file by file as the job is planned, before the file's
-    task is sent: a job never decodes more than its budget. A job is meant for whole studies, so its files together get their own, larger
-    budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in place of the one a synchronous request has
-    for all its files; and since a worker decodes one frame at a time, no frame may declare more
-    than that synchronous budget (max_frame_bytes, MAX_DECODED_BYTES), which bounds a worker's memory."""
+    task is sent: a job never decodes more than its budget. A job is meant for whole studies, so
+    its files together get their own, larger budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in
+    place of the one a synchronous request has for all its files; and since a worker decodes one
+    frame at a time, no frame may declare more than that synchronous budget (max_frame_bytes,
+    MAX_DECODED_BYTES), which bounds a worker's memory."""
 
     def __init__(self, max_job_bytes: int, max_frame_bytes: int):
         self.max_job_bytes = max_job_bytes

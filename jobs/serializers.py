@@ -8,6 +8,7 @@ from rest_framework.reverse import reverse
 
 from dicom_api.serializers import ReadRequestSerializer
 
+
 def job_limits_description() -> str:
     """The job's own limits, as this deployment's settings set them."""
     return (

@@ -146,12 +146,12 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
         """The task's new files and the task itself, then it is sent (unless an earlier delivery did it all)."""
         index, items = task
         with transaction.atomic():
-            if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
+            # files so far (progress never passes it); the update takes the job's row lock, or finds it stopped
+            if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).update(files_total=files_total):
                 return False
             JobFile.objects.bulk_create(new_files)
             if index not in recorded_tasks:
                 JobTask.objects.create(job=job, index=index, items=items)
-            ReadJob.objects.filter(id=job.id).update(files_total=files_total)  # so far: progress never passes it
         new_files.clear()
         if not recorded_tasks.get(index, False):
             send(index)
@@ -182,10 +182,8 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
     rest = tasks.rest()
     if rest and not record_task(rest, files_total):
         return False
-    with transaction.atomic():
-        if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).select_for_update().exists():
-            return False
-        ReadJob.objects.filter(id=job.id).update(planned=True, files_total=files_total, skipped=skipped)
+    if not ReadJob.objects.filter(id=job.id, status=Status.RUNNING).update(planned=True, files_total=files_total, skipped=skipped):
+        return False
     if not upload_is_the_file:
         storage.job_storage().delete(job.upload_name)  # each member is stored on its own now
     return True
@@ -287,7 +285,10 @@ def record_parts(*, job_id, task: JobTask, parts: list[StoredPart]) -> bool:
             return record_parts_once(job_id=job_id, task=task, parts=parts)
         except IntegrityError:
             recorded = set(JobPart.objects.filter(file__in={part.file for part in parts}).values_list("file_id", "index"))
-            parts = [part for part in parts if (part.file.pk, part.index) not in recorded]
+            left = [part for part in parts if (part.file.pk, part.index) not in recorded]
+            if len(left) == len(parts):  # not a part recorded meanwhile: our bug, not a retry
+                raise
+            parts = left
 
 
 def record_parts_once(*, job_id, task: JobTask, parts: list[StoredPart]) -> bool:

@@ -15,7 +15,9 @@ from common.schema import error_example
 from dicom_api.streaming import json_chunks, streaming_json_response
 from dicom_api.views import API_KEY_ERRORS, DicomApiView
 from jobs import services
-from jobs.serializers import WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer, job_limits_description
+from jobs.serializers import (
+    WEBHOOK_DESCRIPTION, ReadJobCreatedSerializer, ReadJobRequestSerializer, ReadJobSerializer, job_limits_description,
+)
 from jobs.uploads import JobUploadHandler
 
 NOT_YET = {409: error_example("Not succeeded yet", "The job is running: its results are available once it has succeeded.")}
