@@ -212,23 +212,26 @@ def interleaved(contenders: dict[str, tuple], clients: int, seconds: float, slic
     """throughput() of each (job, server pid), with the server's CPU (its whole process tree) per
     request, for `seconds` in all, in `slices` turns taken one contender after another, so that
     the machine's load (shared, it swings within seconds) touches each alike; the turns' figures
-    are summed."""
+    are summed. The clients' own CPU (this process's, one contender running at a time) is kept
+    too: on 2 cores the clients and the server share them."""
     totals: dict[str, dict] = {}
     for _ in range(slices):
         for name, (job, server_pid) in contenders.items():
-            before = tree_cpu_seconds(server_pid)
+            before, client_before = tree_cpu_seconds(server_pid), time.process_time()
             turn = throughput(job, clients, seconds / slices)
-            used = tree_cpu_seconds(server_pid) - before
+            used, client_used = tree_cpu_seconds(server_pid) - before, time.process_time() - client_before
             total = totals.setdefault(name, {"clients": clients, "requests": 0, "seconds": 0.0, "failed": 0,
-                                             "first_failure": None, "cpu_seconds": 0.0})
+                                             "first_failure": None, "cpu_seconds": 0.0, "client_cpu_seconds": 0.0})
             for key in ("requests", "seconds", "failed"):
                 total[key] += turn[key]
             total["cpu_seconds"] += used
+            total["client_cpu_seconds"] += client_used
             total["first_failure"] = total["first_failure"] or turn["first_failure"]
     for total in totals.values():
         total["per_second"] = round(total["requests"] / total["seconds"], 2)
-        cpu = total.pop("cpu_seconds")
-        total["server_cpu_ms_per_request"] = round(cpu * 1000 / total["requests"], 2) if total["requests"] else None
+        for key, figure in (("cpu_seconds", "server_cpu_ms_per_request"), ("client_cpu_seconds", "client_cpu_ms_per_request")):
+            cpu = total.pop(key)
+            total[figure] = round(cpu * 1000 / total["requests"], 2) if total["requests"] else None
     return totals
 
 

@@ -5,7 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,8 @@ from bench.ports import free_port, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 READ_PATH = "/api/dicom/read/file/"
+# The production server: gunicorn with gunicorn.conf.py (which reads HOST and PORT from the environment).
+GUNICORN = [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"]
 
 
 @dataclass
@@ -46,7 +48,9 @@ def service_env(workdir: Path, port: int, database_url: str = "", overrides: dic
 
 
 @contextmanager
-def running_service(workdir: Path, database_url: str = "", overrides: dict[str, str] | None = None) -> Iterator[Service]:
+def running_service(workdir: Path, database_url: str = "", overrides: dict[str, str] | None = None,
+                    command: Callable[[int], list[str]] = lambda port: GUNICORN) -> Iterator[Service]:
+    """`command(port)`: the server's command line (bench/servers.py measures other servers)."""
     port = free_port()
     env = service_env(workdir, port, database_url, overrides)
     subprocess.run(
@@ -55,7 +59,7 @@ def running_service(workdir: Path, database_url: str = "", overrides: dict[str, 
     )
     with open(workdir / f"gunicorn-{port}.log", "wb") as log:  # several services may share a folder
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"],
+            command(port),
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
