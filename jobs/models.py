@@ -74,7 +74,8 @@ class JobPart(models.Model):
 
 
 class JobTask(models.Model):
-    """One task's share of the job: `items` are [file index, part index, frames or null]."""
+    """One task's share of the job: `items` are [file index, part index, frames or null, frame count,
+    where a long native file's frames lie (frame_reader.NativeFrames as a list) or null]."""
 
     job = models.ForeignKey(ReadJob, on_delete=models.CASCADE, related_name="tasks")
     index = models.PositiveIntegerField()

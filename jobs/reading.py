@@ -12,9 +12,10 @@ from dicom_core.archive import SkippedMember
 from dicom_core.errors import LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
-from dicom_core.read import iter_dicom_members, member_reader, read_one
+from dicom_core.read import FileReading, iter_dicom_members, member_reader, read_one
 from dicom_core.reading import is_zip
 from dicom_core.render import RenderOptions, declared_pixel_bytes, frame_count
+from dicom_core.render.frame_reader import NativeFrames, native_frames, render_native_frames
 
 
 def read_options_to_json(options: ReadOptions) -> dict:
@@ -54,6 +55,13 @@ def read_job_file(data: bytes, name: str, options: ReadOptions, limits: Limits, 
     return b"".join(file_chunks(read_one(data, options, limits, JobUidMap(uid_salt)), {"name": name}))
 
 
+def read_job_frames(file: BinaryIO, layout: NativeFrames, name: str, options: ReadOptions, limits: Limits, frames: tuple[int, ...]) -> bytes:
+    """A later part of a long native file, from its header and its own frames (frame_reader.py):
+    its images alone, since a file's metadata is its first part's. Raises what the core raises."""
+    images = render_native_frames(file, layout, replace(options.render, frames=frames), limits)
+    return b"".join(file_chunks(FileReading({}, images), {"name": name}))
+
+
 @dataclass(frozen=True)
 class PlannedFile:
     name: str
@@ -61,6 +69,7 @@ class PlannedFile:
     frames: tuple[int, ...]  # the frames to render (0-based), empty when none are
     pixel_bytes: int = 0  # declared decoded bytes of all its frames (0 when images are not asked)
     frame_bytes: int = 0  # declared decoded bytes of one frame
+    layout: NativeFrames | None = None  # where its frames lie, when it is split and they lie at fixed places
 
     def parts(self, options: ReadOptions, frames_per_part: int) -> list[tuple[int, ...] | None]:
         """The frames of each part: None (one part, as asked) unless a long file is split;
@@ -70,29 +79,35 @@ class PlannedFile:
         return [self.frames[start : start + frames_per_part] for start in range(0, len(self.frames), frames_per_part)]
 
 
-def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits) -> Iterator[PlannedFile | SkippedMember]:
+def plan_files(upload: BinaryIO, name: str, options: ReadOptions, limits: Limits, frames_per_part: int) -> Iterator[PlannedFile | SkippedMember]:
     """The upload's DICOM files (a zip's members, or the upload itself) and the frames each will
     render, or why a member is skipped, as the synchronous read decides. `upload` is a seekable
     file: a zip is read from it one member at a time, never whole. Raises the core's errors for
     the upload as a whole (not DICOM nor zip, a zip limit)."""
     if not is_zip(upload.read(4)):
         upload.seek(0)
-        yield planned(name, None, member_reader(options, limits)(upload.read()), options)
+        data = upload.read()
+        yield planned(name, data, member_reader(options, limits)(data), options, frames_per_part, stored=False)
         return
     for member in iter_dicom_members(upload, limits, member_reader(options, limits)):
         if isinstance(member, SkippedMember):
             yield member
         else:
-            yield planned(member.name, member.data, member.dataset, options)
+            yield planned(member.name, member.data, member.dataset, options, frames_per_part, stored=True)
 
 
-def planned(name: str, data: bytes | None, dataset, options: ReadOptions) -> PlannedFile:
+def planned(name: str, data: bytes, dataset, options: ReadOptions, frames_per_part: int, *, stored: bool) -> PlannedFile:
+    """`stored`: the file is to be stored on its own (a zip's member), else the upload is the file."""
+    kept = data if stored else None
     if not options.images:
-        return PlannedFile(name, data, ())
+        return PlannedFile(name, kept, ())
     asked = options.render.frames
     frames = tuple(asked) if asked is not None else tuple(range(frame_count(dataset)))
     pixel_bytes = declared_pixel_bytes(dataset)
-    return PlannedFile(name, data, frames, pixel_bytes, pixel_bytes // max(frame_count(dataset), 1))
+    file = PlannedFile(name, kept, frames, pixel_bytes, pixel_bytes // max(frame_count(dataset), 1))
+    if len(file.parts(options, frames_per_part)) > 1:
+        return replace(file, layout=native_frames(data, dataset))
+    return file
 
 
 class JobPixelBudget:

@@ -13,7 +13,7 @@ import secrets
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
-from jobs.reading import JobPixelBudget, plan_files, read_job_file, read_options_from_json, read_options_to_json
+from jobs.reading import JobPixelBudget, NativeFrames, plan_files, read_job_file, read_job_frames, read_options_from_json, read_options_to_json
 from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
 
 logger = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
     files_total = 0
     upload_is_the_file = False
     with storage.job_storage().open(job.upload_name, "rb") as upload:  # a zip read member by member, never whole
-        for entry in plan_files(upload, job.file_name, options, limits):
+        for entry in plan_files(upload, job.file_name, options, limits, settings.JOB_FRAMES_PER_TASK):
             if isinstance(entry, SkippedMember):
                 skipped.append({"name": entry.name, "reason": entry.reason})
                 continue
@@ -174,9 +174,10 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
                 if not upload_is_the_file:
                     storage.put(source, entry.data)
                 new_files.append(JobFile(job=job, index=index, name=entry.name, source=source, parts_total=len(parts)))
+            layout = list(astuple(entry.layout)) if entry.layout is not None else None
             for part_index, frames in enumerate(parts):
                 frame_total = len(frames if frames is not None else entry.frames)
-                full = tasks.add([index, part_index, list(frames) if frames is not None else None, frame_total])
+                full = tasks.add([index, part_index, list(frames) if frames is not None else None, frame_total, layout])
                 if full and not record_task(full, files_total):
                     return False
     rest = tasks.rest()
@@ -246,7 +247,7 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
     recorded = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery
     stored: list[StoredPart] = []
-    for file_index, part_index, frames, frame_total in task.items:
+    for file_index, part_index, frames, frame_total, layout in task.items:
         if (file_index, part_index) in recorded:
             continue
         if stored and not ReadJob.objects.filter(id=job_id, status=Status.RUNNING).exists():
@@ -254,7 +255,11 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
             return
         file = files[file_index]
         try:
-            answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
+            if layout is not None and part_index > 0:  # a later part of a long native file: its frames alone
+                with storage.job_storage().open(file.source, "rb") as source:
+                    answer = read_job_frames(source, NativeFrames(*layout), file.name, options, limits, tuple(frames))
+            else:
+                answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
         except DicomError as exc:  # what the synchronous read answers 400 or 413 for
             job_fail(job_id=job_id, error=f"{file.name}: {exc.message}")
             return
