@@ -12,9 +12,10 @@ workers' part alone (from the submission's 202 to `succeeded`: the upload is the
 work, which no worker can share), and the synchronous read's seconds. The load average is printed
 beside. Writes bench/results/jobs-<time>.json.
 
-The working folder (storage, SQLite file, logs) is made under bench/results, not in the system's
-temporary folder: on this workplace's machines a file created in /tmp costs ~0.8 ms against
-~0.04 ms elsewhere on the same disk, which a job storing 200 files a round pays in its serial part.
+A job stores a file for each member and each part it reads: what creating a file costs matters. On
+this workplace's machines it varied from 0.05 to 0.8 ms a file, between folders of the same disk
+and over an hour (the folder that was fast became the slow one): `--workdir` says where the
+storage, the SQLite file and the logs go (default: the system's temporary folder).
 """
 
 import argparse
@@ -78,14 +79,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds, each timing every input on 1 then 2 workers")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="the broker (a database of its own)")
     parser.add_argument("--database-url", default="", help="PostgreSQL, as a fleet has it (an empty database; migrated here); default: a SQLite file, as `make run`")
+    parser.add_argument("--workdir", default=None, help="where the storage, the SQLite file and the logs go (default: the system's temporary folder)")
     args = parser.parse_args()
 
     inputs = {"zip of 200 small files": ("series.zip", zip_of_small_files(200)), "400-frame cine": ("cine.dcm", cine(400, 256, 256))}
     figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "database": "postgresql" if args.database_url else "sqlite", "inputs": {}}
     queue = f"bench-jobs-{uuid.uuid4().hex}"
     control = Celery(broker=args.redis).control
-    RESULTS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=RESULTS, prefix="jobs-work-") as workdir:
+    with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-jobs-") as workdir:
         folder = Path(workdir)
         shared = {
             "CELERY_BROKER_URL": args.redis,
@@ -127,6 +128,7 @@ def main() -> None:
             f"{label:<24}{row['synchronous_s']:>15.2f}{row['job_1_worker_s']:>17.2f}{row['job_2_worker_s']:>18.2f}"
             f"{row['speed_up']:>9.2f}x{row['workers_speed_up']:>13.2f}x  {met}"
         )
+    RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"jobs-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(figures, indent=2))
 
 
