@@ -17,12 +17,12 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 
 from dicom_core.archive import SkippedMember
-from dicom_core.errors import DicomError, LimitExceededError, MalformedInputError
+from dicom_core.errors import DicomError, MalformedInputError
 from dicom_core.limits import Limits
 from dicom_core.read import iter_dicom_members
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render.decode import UndecodableFrameError, check_native_length, pixel_options, transfer_syntax
-from dicom_core.render.frames import declared_pixel_bytes, pixel_description_problem
+from dicom_core.render.frames import PixelBudget, check_pixel_budget, declared_pixel_bytes, pixel_description_problem
 from dicom_core.transcode import ensure_file_meta
 
 SKIPPED_MEMBER = "skipped.json"
@@ -67,18 +67,18 @@ def convert_upload(data: bytes, limits: Limits, convert: Conversion) -> bytes | 
     if is_zip(data):
         return read_zip_members(data, limits)
     dataset = read_whole_dataset(data, limits)
-    check_pixel_budget_left(dataset, limits.max_decoded_bytes, limits)
+    check_pixel_budget(dataset, limits)
     return convert(dataset, data)
 
 
 def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
     output = ZipOutput(members=[])
-    pixel_bytes_left = limits.max_decoded_bytes
+    budget = PixelBudget(limits.max_decoded_bytes)
     for member in iter_dicom_members(BytesIO(data), limits, lambda member_data: read_whole_dataset(member_data, limits)):
         if isinstance(member, SkippedMember):
             output.skipped.append({"name": member.name, "reason": member.reason})
             continue
-        pixel_bytes_left = check_pixel_budget_left(member.dataset, pixel_bytes_left, limits)
+        budget.charge(declared_pixel_bytes(member.dataset), name=member.name)
         output.members.append(InputFile(member.name, member.dataset, member.data))
     return output
 
@@ -96,17 +96,6 @@ def read_whole_dataset(data: bytes, limits: Limits) -> Dataset:
     except UndecodableFrameError as exc:
         raise MalformedInputError(f"{exc} No DICOM file is written from it.") from None
     return dataset
-
-
-def check_pixel_budget_left(dataset: Dataset, left: int, limits: Limits) -> int:
-    """What is left of the request's decoded-pixel budget once `dataset` is decoded."""
-    left -= declared_pixel_bytes(dataset)
-    if left < 0:
-        raise LimitExceededError(
-            f"The pixel data declared by this request decodes to more than {limits.max_decoded_bytes} bytes.",
-            limit="max_decoded_bytes",
-        )
-    return left
 
 
 def dicom_bytes(dataset: Dataset) -> bytes:

@@ -9,7 +9,7 @@ replaced by the same new UID in every other.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
 
@@ -24,7 +24,7 @@ from dicom_core.limits import Limits
 from dicom_core.metadata import flat_metadata
 from dicom_core.options import ReadOptions
 from dicom_core.reading import is_zip, read_dataset
-from dicom_core.render import ImageStream, declared_pixel_bytes, executor_for, render
+from dicom_core.render import ImageStream, PixelBudget, declared_pixel_bytes, executor_for, render
 from dicom_core.render.pipeline import plan_frames
 from dicom_core.render.reads import is_read_by_rendering
 
@@ -131,17 +131,17 @@ def read_zip(source: BinaryIO, options: ReadOptions, limits: Limits, uid_map: di
     when its turn comes, from its bytes parsed again, so one member's dataset is held at a time."""
     accepted: list[tuple[str, dict, bytes]] = []
     skipped: list[SkippedMember] = []
-    pixel_bytes_left = limits.max_decoded_bytes
+    budget = PixelBudget(limits.max_decoded_bytes)
     for member in iter_dicom_members(source, limits, member_reader(options, limits)):
         if isinstance(member, SkippedMember):
             skipped.append(member)
             continue
         if options.images:
             try:
-                plan_frames(member.dataset, options.render, replace(limits, max_decoded_bytes=pixel_bytes_left))
+                plan_frames(member.dataset, options.render, limits)
             except InvalidOptionError as exc:  # e.g. a frame this member does not have: say which member
                 raise InvalidOptionError(f"Zip member {member.name!r}: {exc.message}", field=exc.field) from exc
-            pixel_bytes_left -= declared_pixel_bytes(member.dataset)
+            budget.charge(declared_pixel_bytes(member.dataset), name=member.name)
         accepted.append((member.name, metadata(member.dataset, options, uid_map), member.data))
     return ZipReading(files=zip_files(accepted, options, limits), skipped=skipped)
 

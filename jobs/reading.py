@@ -9,12 +9,11 @@ from typing import BinaryIO
 
 from dicom_api.answer import file_chunks
 from dicom_core.archive import SkippedMember
-from dicom_core.errors import LimitExceededError
 from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
 from dicom_core.read import FileReading, iter_dicom_members, member_reader, read_one
 from dicom_core.reading import is_zip
-from dicom_core.render import RenderOptions, declared_pixel_bytes, frame_count
+from dicom_core.render import PixelBudget, RenderOptions, declared_pixel_bytes, frame_count
 from dicom_core.render.frame_reader import NativeFrames, native_frames, render_native_frames
 
 
@@ -110,31 +109,11 @@ def planned(name: str, data: bytes, dataset, options: ReadOptions, frames_per_pa
     return file
 
 
-class JobPixelBudget:
+def job_pixel_budget(max_job_bytes: int, max_frame_bytes: int) -> PixelBudget:
     """A job's decoded-pixel budget, charged file by file as the job is planned, before the file's
     task is sent: a job never decodes more than its budget. A job is meant for whole studies, so
     its files together get their own, larger budget (max_job_bytes, MAX_JOB_DECODED_BYTES) in
     place of the one a synchronous request has for all its files; and since a worker decodes one
     frame at a time, no frame may declare more than that synchronous budget (max_frame_bytes,
     MAX_DECODED_BYTES), which bounds a worker's memory."""
-
-    def __init__(self, max_job_bytes: int, max_frame_bytes: int):
-        self.max_job_bytes = max_job_bytes
-        self.max_frame_bytes = max_frame_bytes
-        self.used = 0
-
-    def charge(self, file: PlannedFile) -> None:
-        """Raises LimitExceededError (max_decoded_bytes for one frame, max_job_decoded_bytes)."""
-        if file.frame_bytes > self.max_frame_bytes:
-            raise LimitExceededError(
-                f"{file.name}: one frame would decode to {file.frame_bytes} bytes, more than the limit of "
-                f"{self.max_frame_bytes} bytes (MAX_DECODED_BYTES).",
-                limit="max_decoded_bytes",
-            )
-        self.used += file.pixel_bytes
-        if self.used > self.max_job_bytes:
-            raise LimitExceededError(
-                f"The job's pixel data would decode to more than the limit of {self.max_job_bytes} bytes "
-                f"(MAX_JOB_DECODED_BYTES), judged before each file is read.",
-                limit="max_job_decoded_bytes",
-            )
+    return PixelBudget(max_job_bytes, "max_job_decoded_bytes", frame_limit=max_frame_bytes)

@@ -32,7 +32,7 @@ from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
-from jobs.reading import JobPixelBudget, NativeFrames, plan_files, read_job_file, read_job_frames, read_options_from_json, read_options_to_json
+from jobs.reading import NativeFrames, job_pixel_budget, plan_files, read_job_file, read_job_frames, read_options_from_json, read_options_to_json
 from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
     the job stopped meanwhile."""
     options = read_options_from_json(job.options)
     limits = job_upload_limits()
-    budget = JobPixelBudget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
+    budget = job_pixel_budget(settings.MAX_JOB_DECODED_BYTES, limits.max_decoded_bytes)
     recorded_files = set(JobFile.objects.filter(job=job).values_list("index", flat=True))  # by an earlier delivery
     recorded_tasks = dict(JobTask.objects.filter(job=job).values_list("index", "done"))
     tasks = TaskGrouper(settings.JOB_FILES_PER_TASK, settings.JOB_FRAMES_PER_TASK)
@@ -164,7 +164,7 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
             if isinstance(entry, SkippedMember):
                 skipped.append({"name": entry.name, "reason": entry.reason})
                 continue
-            budget.charge(entry)
+            budget.charge(entry.pixel_bytes, name=entry.name, frame_bytes=entry.frame_bytes)
             index = files_total
             files_total += 1
             parts = entry.parts(options, settings.JOB_FRAMES_PER_TASK)
@@ -242,7 +242,7 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         job_fail(job_id=job_id, error=f"A part of the job failed {MAX_ATTEMPTS} times (its worker died or stopped); no partial results are kept.")
         return
     options = read_options_from_json(job.options)
-    # The job's pixel budget was judged as a whole when it was planned (JobPixelBudget).
+    # The job's pixel budget was judged as a whole when it was planned (job_pixel_budget).
     limits = replace(configured_limits(), max_decoded_bytes=settings.MAX_JOB_DECODED_BYTES)
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
     recorded = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery

@@ -7,13 +7,14 @@ is the executor that runs them in a pool of worker processes with a per-frame ti
 """
 
 from dicom_core.render.decode import UndecodableFrameError
-from dicom_core.render.frames import check_pixel_budget, declared_pixel_bytes, frame_count
+from dicom_core.render.frames import PixelBudget, check_pixel_budget, declared_pixel_bytes, frame_count
 from dicom_core.render.options import RenderOptions
 from dicom_core.render.stream import IN_THREAD, ImageStream, RenderResult, executor_for, render
 
 __all__ = [
     "IN_THREAD",
     "ImageStream",
+    "PixelBudget",
     "RenderOptions",
     "RenderResult",
     "UndecodableFrameError",

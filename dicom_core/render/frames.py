@@ -44,13 +44,41 @@ def pixel_description_problem(ds: Dataset) -> str | None:
 
 def check_pixel_budget(ds: Dataset, limits: Limits) -> None:
     """Raise before any decoding when the declared pixel bytes pass limits.max_decoded_bytes."""
-    declared = declared_pixel_bytes(ds)
-    if declared > limits.max_decoded_bytes:
-        raise LimitExceededError(
-            f"The pixel data would decode to {declared} bytes, more than the limit of "
-            f"{limits.max_decoded_bytes} bytes.",
-            limit="max_decoded_bytes",
-        )
+    PixelBudget(limits.max_decoded_bytes).charge(declared_pixel_bytes(ds))
+
+
+class PixelBudget:
+    """The decoded-pixel bytes that the files of one request (or one job) may declare together,
+    charged file by file from the headers before anything is decoded: the members of a zip share
+    it. `code` is the LimitExceededError's `limit` code, and in capitals the setting (config/
+    settings.py). `frame_limit`, where frames are decoded one at a time (a job's worker), bounds
+    one frame's declared bytes, by MAX_DECODED_BYTES."""
+
+    def __init__(self, limit: int, code: str = "max_decoded_bytes", *, frame_limit: int | None = None):
+        self.limit = limit
+        self.code = code
+        self.frame_limit = frame_limit
+        self.used = 0
+
+    def charge(self, declared: int, *, name: str | None = None, frame_bytes: int = 0) -> None:
+        """Count a file's declared bytes (declared_pixel_bytes), `name` naming it in the error.
+        Raises LimitExceededError when one frame passes frame_limit or the files so far pass limit."""
+        if self.frame_limit is not None and frame_bytes > self.frame_limit:
+            raise pixel_limit_error(name, "one frame", frame_bytes, frame_bytes, self.frame_limit, "max_decoded_bytes")
+        self.used += declared
+        if self.used > self.limit:
+            raise pixel_limit_error(name, "the pixel data", declared, self.used, self.limit, self.code)
+
+
+def pixel_limit_error(name: str | None, what: str, declared: int, total: int, limit: int, code: str) -> LimitExceededError:
+    """The one message of the decoded-pixel limits: "['<name>': ]<what> would decode to <declared>
+    bytes[, <total> with the files before it], more than the limit of <limit> bytes (<SETTING>)." """
+    subject = f"{name!r}: {what}" if name is not None else what[:1].upper() + what[1:]
+    together = f", {total} with the files before it" if total != declared else ""
+    return LimitExceededError(
+        f"{subject} would decode to {declared} bytes{together}, more than the limit of {limit} bytes ({code.upper()}).",
+        limit=code,
+    )
 
 
 def selected_frames(ds: Dataset, frames: tuple[int, ...] | None) -> list[int]:

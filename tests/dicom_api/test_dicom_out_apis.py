@@ -221,6 +221,7 @@ def test_the_read_endpoints_limits_apply(developer, path):
 
     assert too_big.status_code == 413 and "error" in too_big.json()
     assert over_budget.status_code == 413 and over_budget.json()["limit"] == "max_decoded_bytes"
+    assert over_budget.json()["error"].startswith("'3.dcm': the pixel data would decode to 32768 bytes, 98304 with the files before it")
 
 
 def test_a_transcode_that_outlasts_its_time_is_given_up_and_the_next_call_works(developer):

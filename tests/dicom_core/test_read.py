@@ -110,6 +110,9 @@ def test_pixel_budget_is_per_request_across_a_zip():
     with pytest.raises(LimitExceededError) as caught:
         read_answer(data, ReadOptions(), Limits(max_decoded_bytes=2 * 32768 + 100))
     assert caught.value.limit == "max_decoded_bytes"
+    # the member that passes it is named, and the request's limit (not what was left of it)
+    assert caught.value.message.startswith("'c.dcm': the pixel data would decode to 32768 bytes, 98304 with the files before it")
+    assert "the limit of 65636 bytes (MAX_DECODED_BYTES)" in caught.value.message
 
 
 def test_no_patient_value_reaches_the_logs_or_warnings(caplog):
