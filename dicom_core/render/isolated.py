@@ -80,14 +80,19 @@ def images_in_pool(
     a frame (or a file slower than limits.render_timeout_seconds) raises UndecodableFrameError."""
     deadline = time.monotonic() + limits.render_timeout_seconds
     retried = False
-    pool, pending = get_pool(), deque()
+    pending = deque()  # (task, the pool it was sent to, its future), in order
+
+    def send(task):
+        group, frames = task
+        return (task, *submit(render_in_worker, header, frames, group, options))
+
     try:
         while True:
             while len(pending) < TASKS_IN_FLIGHT and (task := next(tasks, None)) is not None:
-                pending.append((task, submit(pool, header, task, options)))
+                pending.append(send(task))
             if not pending:
                 return
-            (group, frames), future = pending[0]
+            (group, frames), pool, future = pending[0]
             timeout = min(limits.frame_timeout_seconds * len(group), deadline - time.monotonic())
             try:
                 image = future.result(timeout=max(timeout, 0))
@@ -99,23 +104,27 @@ def images_in_pool(
                     discard_pool(pool)
                     raise UndecodableFrameError("The pixel data crashed the decoder.") from None
                 # another request's file took the pool down: once more, from this image on
-                retried, pool = True, get_pool()
-                pending = deque((task, submit(pool, header, task, options)) for task, _ in pending)
+                retried = True
+                pending = deque(send(task) for task, _, _ in pending)
                 continue
             pending.popleft()
             yield image
     finally:
-        for _, future in pending:
+        for _, _, future in pending:
             future.cancel()
 
 
-def submit(pool: ProcessPoolExecutor, header: Dataset, task, options: RenderOptions) -> Future:
-    group, frames = task
+def submit(function, *args) -> tuple[ProcessPoolExecutor, Future]:
+    """function(*args) (picklable, importable by name) sent to the worker pool, and the pool that
+    took it (to discard if the call stalls or crashes it). A pool that takes no more work (broken
+    by another request's crash, or discarded since) is replaced by a fresh one, once."""
+    pool = get_pool()
     try:
-        return pool.submit(render_in_worker, header, frames, group, options)
-    except BrokenProcessPool:  # broken before this request: a fresh pool, once
+        return pool, pool.submit(function, *args)
+    except (BrokenProcessPool, RuntimeError):  # RuntimeError: shut down by discard_pool meanwhile
         discard_pool(pool)
-        return get_pool().submit(render_in_worker, header, frames, group, options)
+    pool = get_pool()
+    return pool, pool.submit(function, *args)
 
 
 class WorkerTimedOut(Exception):
@@ -129,22 +138,16 @@ class WorkerCrashed(Exception):
 def call_in_pool(function, *args, timeout: float):
     """function(*args) (picklable, importable by name) in the worker pool; what it raises is raised
     here. Raises WorkerTimedOut or WorkerCrashed, the pool replaced."""
-    for _ in range(2):  # a pool broken by another request before this one: once more on a fresh one
-        pool = get_pool()
-        try:
-            future = pool.submit(function, *args)
-        except BrokenProcessPool:
-            discard_pool(pool)
-            continue
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeoutError:
-            discard_pool(pool)
-            raise WorkerTimedOut() from None
-        except (BrokenProcessPool, CancelledError):
-            discard_pool(pool)
-            raise WorkerCrashed() from None
-    raise WorkerCrashed()
+    pool = None  # when submit raises (the fresh pool broken too): a crash, that pool discarded by the next call
+    try:
+        pool, future = submit(function, *args)
+        return future.result(timeout=timeout)
+    except FutureTimeoutError:
+        discard_pool(pool)
+        raise WorkerTimedOut() from None
+    except (BrokenProcessPool, CancelledError):
+        discard_pool(pool)
+        raise WorkerCrashed() from None
 
 
 def encapsulated(frames: list[bytes]) -> bytes:

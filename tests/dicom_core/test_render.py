@@ -481,3 +481,13 @@ def test_a_request_whose_pool_another_request_discards_renders_on_a_new_one():
         isolated.discard_pool(isolated._pool)  # what another request's timeout does
         result = pending.result()
     assert result.error is None and len(result.images) == 1
+
+
+def test_a_request_whose_pool_another_request_discards_between_two_images_goes_on_on_a_new_one():
+    ds = read_dataset(baseline_gray_jpeg_file(frames=2 * isolated.TASKS_IN_FLIGHT), LIMITS)
+    expected = stream.render(ds, RenderOptions(image_format="png"), LIMITS, IN_THREAD).collect().images
+    images = stream.render(ds, RenderOptions(image_format="png"), LIMITS, isolated.WORKER_POOL)
+    iterated = iter(images)
+    first = next(iterated)  # the answer is being sent, the next frames in flight and the rest to send
+    isolated.discard_pool(isolated._pool)  # what another request's timeout does meanwhile
+    assert [first, *iterated] == expected and images.error is None
