@@ -1,6 +1,12 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
 
 
 class DeveloperProfile(models.Model):
@@ -13,8 +19,8 @@ class DeveloperProfile(models.Model):
     anonymize_quota = models.PositiveIntegerField(null=True, blank=True)
     transcode_quota = models.PositiveIntegerField(null=True, blank=True)
     read_jobs_quota = models.PositiveIntegerField(null=True, blank=True)
-    # Signs job callbacks (DICOM-API-Signature); made on first use, rotated on request.
-    webhook_secret = models.CharField(max_length=64, blank=True, default="")
+    # Signs job callbacks (DICOM-API-Signature); made with the profile, rotated on request.
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -1,11 +1,10 @@
-import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
-from developers.models import DeveloperAPIKey, DeveloperProfile
+from developers.models import DeveloperAPIKey, DeveloperProfile, new_webhook_secret
 
 
 def profile_create(*, user, purpose: str, organization: str) -> DeveloperProfile:
@@ -63,20 +62,8 @@ def api_key_delete(*, user, key_id: int) -> None:
         raise NotFound("No API key with this id.")
 
 
-def webhook_secret_get(*, profile: DeveloperProfile) -> str:
-    """The profile's webhook secret, made on first use."""
-    if not profile.webhook_secret:
-        # Only an empty secret is filled: two first uses at once agree on one secret.
-        DeveloperProfile.objects.filter(pk=profile.pk, webhook_secret="").update(webhook_secret=new_webhook_secret())
-        profile.refresh_from_db(fields=["webhook_secret"])
-    return profile.webhook_secret
-
-
 def webhook_secret_rotate(*, profile: DeveloperProfile) -> str:
     profile.webhook_secret = new_webhook_secret()
     profile.save(update_fields=["webhook_secret"])
     return profile.webhook_secret
 
-
-def new_webhook_secret() -> str:
-    return f"whsec_{secrets.token_urlsafe(32)}"

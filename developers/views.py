@@ -10,7 +10,6 @@ from developers.services import (
     api_key_list,
     profile_create,
     profile_get,
-    webhook_secret_get,
     webhook_secret_rotate,
 )
 
@@ -18,10 +17,7 @@ from developers.services import (
 class ProfileOutputSerializer(serializers.Serializer):
     purpose = serializers.CharField()
     organization = serializers.CharField()
-    webhook_secret = serializers.SerializerMethodField(help_text="Signs your job callbacks (DICOM-API-Signature).")
-
-    def get_webhook_secret(self, profile) -> str:
-        return webhook_secret_get(profile=profile)
+    webhook_secret = serializers.CharField(help_text="Signs your job callbacks (DICOM-API-Signature).")
 
 
 class DeveloperProfileApi(APIView):

@@ -24,7 +24,6 @@ from rest_framework.exceptions import NotFound
 
 from common.exceptions import Conflict
 from developers.models import DeveloperProfile
-from developers.services import webhook_secret_get
 from dicom_api.limits import configured_limits
 from dicom_core.archive import SkippedMember
 from dicom_core.errors import DicomError
@@ -400,7 +399,7 @@ def job_callback_deliver(*, job_id) -> None:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "DICOM-API-Webhooks/1",
-        SIGNATURE_HEADER: signature(webhook_secret_get(profile=job.profile), body, int(time.time())),
+        SIGNATURE_HEADER: signature(job.profile.webhook_secret, body, int(time.time())),
     }
     post_callback(target, body, headers, timeout=settings.JOB_WEBHOOK_TIMEOUT_SECONDS)
 

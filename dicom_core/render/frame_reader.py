@@ -7,7 +7,7 @@ before the Pixel Data element) and its own frames, not the whole file: for a 400
 cine, 3 MB a part in place of 52 MB read and copied twice. The images are those of the whole
 file's rendering, byte for byte: the same pipeline renders each frame from a dataset holding
 only that frame's pixels, with the frame's own index for its per-frame values, as the render
-processes do (isolated.py); tests/dicom_core/render/test_frame_reader.py compares every frame
+processes do (isolated.py); tests/dicom_core/test_frame_reader.py compares every frame
 with the whole file's rendering.
 """
 
@@ -46,8 +46,8 @@ class NativeFrames:
 
 
 def native_frames(data: bytes, ds: Dataset) -> NativeFrames | None:
-    """The layout of `data`'s frames (`ds`: data as read_dataset parsed it, with its pixels), or
-    None when frames are not at fixed places: encapsulated or deflated data, 1-bit frames (not
+    """The layout of `data`'s frames (`ds`: data as read_dataset parsed it, with its pixels: its
+    limits judged, so pydicom may parse it again here to find the offsets), or None when frames are not at fixed places: encapsulated or deflated data, 1-bit frames (not
     byte-aligned), YBR_FULL_422 (subsampled), float pixel data, or pixel data shorter than
     declared (the whole file's rendering reports that)."""
     uid = transfer_syntax(ds)

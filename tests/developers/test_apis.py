@@ -1,6 +1,10 @@
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
@@ -16,8 +20,21 @@ def test_profile_create_and_get(make_developer):
     body = created.json()
     secret = body["webhook_secret"]
     assert body == {"purpose": "testing", "organization": "My Organization", "webhook_secret": secret}
-    assert secret.startswith("whsec_") and len(secret) > 40  # signs job callbacks; made once, then kept
-    assert developer.client.get("/api/developer/profiles/", **developer.bearer).json() == created.json()
+    assert secret.startswith("whsec_") and len(secret) > 40  # signs job callbacks; made with the profile, then kept
+    with CaptureQueriesContext(connection) as queries:
+        assert developer.client.get("/api/developer/profiles/", **developer.bearer).json() == created.json()
+    assert not [query for query in queries if not query["sql"].lstrip().upper().startswith("SELECT")]  # a GET writes nothing
+
+
+def test_each_profile_has_its_own_webhook_secret_and_older_ones_get_one(make_developer):
+    first, second = (make_developer(with_key=False) for _ in range(2))
+    secrets = {developer.create_profile().json()["webhook_secret"] for developer in (first, second)}
+    assert len(secrets) == 2
+    DeveloperProfile.objects.update(webhook_secret="")  # as profiles made before migration 0005 were
+    migration = importlib.import_module("developers.migrations.0005_webhook_secret_made_with_the_profile")
+    migration.give_each_profile_a_secret(django_apps, None)
+    refilled = set(DeveloperProfile.objects.values_list("webhook_secret", flat=True))
+    assert len(refilled) == 2 and all(secret.startswith("whsec_") for secret in refilled) and not refilled & secrets
 
 
 def test_second_profile_is_400(developer):
