@@ -39,18 +39,18 @@ class DicomOutApi(DicomApiView):
         params = input_serializer(data=request.data)
         params.is_valid(raise_exception=True)
         convert = self.conversion(params)
-        result = convert_upload(params.validated_data["file"].read(), configured_limits(), convert)
+        result = convert_upload(params.validated_data["file"].read(), configured_limits(), convert, self.inspect_file)
         if isinstance(result, ZipOutput):
             response = StreamingHttpResponse(result.chunks(convert), content_type="application/zip")
             response["Content-Disposition"] = f'attachment; filename="{self.download_name}.zip"'
-            self.inspect_members([member.dataset for member in result.members])
             return response
         response = HttpResponse(result, content_type="application/dicom")
         response["Content-Disposition"] = f'attachment; filename="{self.download_name}.dcm"'
         return response
 
-    def inspect_members(self, datasets: list) -> None:
-        """A zip's members, read before the answer streams (its headers can still be set)."""
+    def inspect_file(self, dataset) -> None:
+        """Each file of the upload (a zip's members too), seen before anything is converted, so that
+        what it finds can still go into the answer's headers."""
 
 
 class DicomAnonymizeApi(DicomOutApi):
@@ -69,14 +69,10 @@ class DicomAnonymizeApi(DicomOutApi):
         self.burned_in_seen = False
         uid_map: dict[str, str] = {}  # one request: the same old UID gets the same new UID in every member
 
-        def convert(dataset, data):
-            self.inspect_members([dataset])
-            return dicom_bytes(deidentify(dataset, self.options, uid_map))
+        return lambda dataset, data: dicom_bytes(deidentify(dataset, self.options, uid_map))
 
-        return convert
-
-    def inspect_members(self, datasets: list) -> None:
-        self.burned_in_seen = self.burned_in_seen or any(has_burned_in_annotation(dataset) for dataset in datasets)
+    def inspect_file(self, dataset) -> None:
+        self.burned_in_seen = self.burned_in_seen or has_burned_in_annotation(dataset)
 
 
 class DicomTranscodeApi(DicomOutApi):

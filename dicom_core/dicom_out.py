@@ -5,6 +5,9 @@ converted while the answer streams: everything that can refuse the request as a 
 archive's limits, the decoded-pixel budget summed over the members) is checked before the
 first byte is sent; what fails in one member after that (not DICOM, a syntax that cannot hold
 its pixels, burned-in annotation) lists it in the `skipped.json` member, with the reason.
+The zip is read twice, a member at a time (ZipOutput): each member is parsed twice, ~25% more
+CPU for a zip of small files (100 CT_small anonymized: 0.77-0.81 s -> 1.01-1.03 s in-process),
+for memory that no longer grows with the zip (a 12-member zip of 2 MiB members: 61 -> 14 MB).
 """
 
 import json
@@ -19,7 +22,7 @@ from pydicom.dataset import Dataset
 from dicom_core.archive import SkippedMember
 from dicom_core.errors import DicomError, MalformedInputError
 from dicom_core.limits import Limits
-from dicom_core.read import iter_dicom_members
+from dicom_core.read import DicomMember, iter_dicom_members
 from dicom_core.reading import is_zip, read_dataset
 from dicom_core.render.decode import UndecodableFrameError, check_native_length, pixel_options, transfer_syntax
 from dicom_core.render.frames import PixelBudget, check_pixel_budget, declared_pixel_bytes, pixel_description_problem
@@ -32,55 +35,63 @@ SKIPPED_MEMBER = "skipped.json"
 Conversion = Callable[[Dataset, bytes], bytes]
 
 
-@dataclass(frozen=True)
-class InputFile:
-    name: str
-    dataset: Dataset
-    data: bytes
-
-
 @dataclass
 class ZipOutput:
-    members: list[InputFile]
+    """A zip's members, converted as the answer streams. The zip is read twice, a member at a time:
+    once to check it (checked_zip), once to convert it (chunks), so a request holds its upload and
+    one member, never every member's bytes and dataset (up to MAX_INFLATED_BYTES, twice over)."""
+
+    source: bytes  # the uploaded zip
+    limits: Limits
     skipped: list[dict] = field(default_factory=list)
 
     def chunks(self, convert: Conversion) -> Iterator[bytes]:
         """The output zip, a member at a time; `skipped.json` last."""
         sink = _ChunkSink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for member in self.members:
-                name = member.name
+            for member in dicom_members(self.source, self.limits):
+                if isinstance(member, SkippedMember):
+                    continue  # listed by checked_zip
                 try:
                     content = convert(member.dataset, member.data)
                 except DicomError as exc:
-                    self.skipped.append({"name": name, "reason": exc.message})
+                    self.skipped.append({"name": member.name, "reason": exc.message})
                     continue
-                archive.writestr(name, content)
+                archive.writestr(member.name, content)
                 yield sink.take()
             archive.writestr(SKIPPED_MEMBER, json.dumps(self.skipped, indent=1))
         yield sink.take()
 
 
-def convert_upload(data: bytes, limits: Limits, convert: Conversion) -> bytes | ZipOutput:
+def convert_upload(data: bytes, limits: Limits, convert: Conversion, inspect: Callable[[Dataset], None] = lambda dataset: None) -> bytes | ZipOutput:
     """One file: its converted bytes (DicomError raised for its fault). A zip: a ZipOutput
-    (LimitExceededError and MalformedInputError raised for the archive as a whole)."""
+    (LimitExceededError and MalformedInputError raised for the archive as a whole). `inspect`
+    sees every file's dataset before anything is converted (a zip's answer can still get headers)."""
     if is_zip(data):
-        return read_zip_members(data, limits)
+        return checked_zip(data, limits, inspect)
     dataset = read_whole_dataset(data, limits)
     check_pixel_budget(dataset, limits)
+    inspect(dataset)
     return convert(dataset, data)
 
 
-def read_zip_members(data: bytes, limits: Limits) -> ZipOutput:
-    output = ZipOutput(members=[])
+def checked_zip(data: bytes, limits: Limits, inspect: Callable[[Dataset], None]) -> ZipOutput:
+    """Everything that can refuse the zip as a whole (the archive's limits, the decoded-pixel
+    budget of all its members), judged before its answer starts; no member is kept."""
+    output = ZipOutput(data, limits)
     budget = PixelBudget(limits.max_decoded_bytes)
-    for member in iter_dicom_members(BytesIO(data), limits, lambda member_data: read_whole_dataset(member_data, limits)):
+    for member in dicom_members(data, limits):
         if isinstance(member, SkippedMember):
             output.skipped.append({"name": member.name, "reason": member.reason})
             continue
         budget.charge(declared_pixel_bytes(member.dataset), name=member.name)
-        output.members.append(InputFile(member.name, member.dataset, member.data))
+        inspect(member.dataset)
     return output
+
+
+def dicom_members(data: bytes, limits: Limits) -> Iterator[DicomMember | SkippedMember]:
+    """The zip's members in archive order, the same each time it is read (the same bytes)."""
+    return iter_dicom_members(BytesIO(data), limits, lambda member_data: read_whole_dataset(member_data, limits))
 
 
 def read_whole_dataset(data: bytes, limits: Limits) -> Dataset:
