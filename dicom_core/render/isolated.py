@@ -137,17 +137,23 @@ class WorkerCrashed(Exception):
 
 def call_in_pool(function, *args, timeout: float):
     """function(*args) (picklable, importable by name) in the worker pool; what it raises is raised
-    here. Raises WorkerTimedOut or WorkerCrashed, the pool replaced."""
-    pool = None  # when submit raises (the fresh pool broken too): a crash, that pool discarded by the next call
-    try:
-        pool, future = submit(function, *args)
-        return future.result(timeout=timeout)
-    except FutureTimeoutError:
-        discard_pool(pool)
-        raise WorkerTimedOut() from None
-    except (BrokenProcessPool, CancelledError):
-        discard_pool(pool)
-        raise WorkerCrashed() from None
+    here. Raises WorkerTimedOut or WorkerCrashed, the pool replaced. As images_in_pool does, a call
+    whose pool another request's file took down while it ran (that request replaced it already)
+    runs once more, on a fresh pool: only a call that takes the pool down itself is a crash."""
+    retried = False
+    while True:
+        pool = None  # when submit raises (the fresh pool broken too): a crash, that pool discarded by the next call
+        try:
+            pool, future = submit(function, *args)
+            return future.result(timeout=timeout)
+        except FutureTimeoutError:
+            discard_pool(pool)
+            raise WorkerTimedOut() from None
+        except (BrokenProcessPool, CancelledError):
+            if retried or pool is None or _pool is pool:  # this call took the pool down
+                discard_pool(pool)
+                raise WorkerCrashed() from None
+            retried = True  # another request's file took it down while this call ran: once more
 
 
 def encapsulated(frames: list[bytes]) -> bytes:

@@ -483,6 +483,24 @@ def test_a_request_whose_pool_another_request_discards_renders_on_a_new_one():
     assert result.error is None and len(result.images) == 1
 
 
+def test_a_call_whose_pool_another_request_discards_runs_again_on_a_new_one():
+    """What a transcode meets when another request's file crashes or stalls the pool meanwhile."""
+    isolated.get_pool()
+    with ThreadPoolExecutor(1) as requests:
+        started = time.monotonic()
+        pending = requests.submit(isolated.call_in_pool, time.sleep, 0.3, timeout=10)
+        time.sleep(0.1)
+        isolated.discard_pool(isolated._pool)  # what another request's crash or timeout does
+        assert pending.result() is None  # not WorkerCrashed: this call did nothing wrong
+    assert time.monotonic() - started >= 0.3 + 0.1
+
+
+def test_a_call_that_takes_its_pool_down_is_a_crash():
+    with pytest.raises(isolated.WorkerCrashed):
+        isolated.call_in_pool(os._exit, 1, timeout=10)
+    assert isolated.call_in_pool(abs, -2, timeout=10) == 2  # the next call has a fresh pool
+
+
 def test_a_request_whose_pool_another_request_discards_between_two_images_goes_on_on_a_new_one():
     ds = read_dataset(baseline_gray_jpeg_file(frames=2 * isolated.TASKS_IN_FLIGHT), LIMITS)
     expected = stream.render(ds, RenderOptions(image_format="png"), LIMITS, IN_THREAD).collect().images
