@@ -33,15 +33,21 @@ def between_two_tasks() -> None:
     task_prerun.send(sender=read_job_task, task_id="two", task=read_job_task, args=(), kwargs={})
 
 
-def test_a_healthy_connection_is_kept_from_one_task_to_the_next(worker_fixup):
+def fresh_connection():
+    """A connection opened now: one left by an earlier test may be past its age or broken."""
+    connection.close()
     connection.ensure_connection()
-    opened = connection.connection
+    return connection.connection
+
+
+def test_a_healthy_connection_is_kept_from_one_task_to_the_next(worker_fixup):
+    opened = fresh_connection()
     between_two_tasks()
     assert connection.connection is opened
 
 
 def test_a_connection_past_its_age_is_closed_between_tasks(worker_fixup):
-    connection.ensure_connection()
+    fresh_connection()
     connection.close_at = time.monotonic() - 1  # older than DB_CONN_MAX_AGE
     between_two_tasks()
     assert connection.connection is None
@@ -53,6 +59,6 @@ def test_without_a_reuse_limit_celery_would_close_it_after_every_task(settings):
         pytest.skip("Django never closes the in-memory SQLite test database: set DATABASE_URL (PostgreSQL).")
     settings.CELERY_DB_REUSE_MAX = None
     fixup = DjangoWorkerFixup(app)
-    connection.ensure_connection()
+    fresh_connection()
     fixup.on_task_postrun(sender=read_job_task)
     assert connection.connection is None
