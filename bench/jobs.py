@@ -79,11 +79,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds, each timing every input on 1 then 2 workers")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="the broker (a database of its own)")
     parser.add_argument("--database-url", default="", help="PostgreSQL, as a fleet has it (an empty database; migrated here); default: a SQLite file, as `make run`")
+    parser.add_argument("--scale", type=int, default=1, help="inputs this many times larger (the goal is judged at 1)")
     parser.add_argument("--workdir", default=None, help="where the storage, the SQLite file and the logs go (default: the system's temporary folder)")
     args = parser.parse_args()
 
-    inputs = {"zip of 200 small files": ("series.zip", zip_of_small_files(200)), "400-frame cine": ("cine.dcm", cine(400, 256, 256))}
-    figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "database": "postgresql" if args.database_url else "sqlite", "inputs": {}}
+    files, frames = 200 * args.scale, 400 * args.scale
+    inputs = {f"zip of {files} small files": ("series.zip", zip_of_small_files(files)), f"{frames}-frame cine": ("cine.dcm", cine(frames, 256, 256))}
+    figures: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count(), "rounds": args.rounds, "scale": args.scale, "database": "postgresql" if args.database_url else "sqlite", "inputs": {}}
     queue = f"bench-jobs-{uuid.uuid4().hex}"
     control = Celery(broker=args.redis).control
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-jobs-") as workdir:
@@ -123,7 +125,7 @@ def main() -> None:
     print(f"{figures['database']}, cores {figures['cores']}, load average before {figures['load_before'][0]:.2f}, after {figures['load_after'][0]:.2f}")
     print(f"{'input':<24}{'synchronous s':>15}{'job, 1 worker s':>17}{'job, 2 workers s':>18}{'speed-up':>10}{'workers part':>14}  goal >= 1.7")
     for label, row in figures["inputs"].items():
-        met = "met" if row["speed_up"] >= 1.7 else "not met"
+        met = ("met" if row["speed_up"] >= 1.7 else "not met") if args.scale == 1 else "(judged at --scale 1)"
         print(
             f"{label:<24}{row['synchronous_s']:>15.2f}{row['job_1_worker_s']:>17.2f}{row['job_2_worker_s']:>18.2f}"
             f"{row['speed_up']:>9.2f}x{row['workers_speed_up']:>13.2f}x  {met}"
