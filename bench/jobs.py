@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,14 +45,16 @@ REDIS_BRPOP_SECONDS = 1  # how long kombu's Redis transport waits on the queues 
 
 
 def job_seconds(port: int, key: str, name: str, data: bytes) -> tuple[float, float]:
-    """Seconds from submission to `succeeded`, and from the submission's answer (202) to `succeeded`."""
-    started = time.perf_counter()
+    """Seconds from submission to `succeeded`, and from the submission's answer (202) to `succeeded`.
+    The end is the job's own `finished` time (this machine's clock, as the start's), not when a poll
+    saw it: a poll's interval would add up to its length to both figures."""
+    started = time.time()
     job = submit_job(port, key, name, data)
-    accepted = time.perf_counter()
-    done = wait_for_job(port, key, job["id"], timeout=1800, every=0.05)  # a light poll (tiny GETs): the web server stays about idle
+    accepted = time.time()
+    done = wait_for_job(port, key, job["id"], timeout=1800, every=0.1)  # a light poll (tiny GETs): the web server stays about idle
     if done["status"] != "succeeded":
         raise RuntimeError(f"job {done['status']}: {done['error']}")
-    finished = time.perf_counter()
+    finished = datetime.fromisoformat(done["finished"].replace("Z", "+00:00")).timestamp()
     return finished - started, finished - accepted
 
 
