@@ -15,7 +15,11 @@ JOBS = "/api/dicom/read/jobs/"
 
 
 def submit_job(port: int, key: str, name: str, data: bytes, **fields: str) -> dict:
-    body, content_type = multipart(fields, {"file": (name, data)})
+    return submit_body(port, key, *multipart(fields, {"file": (name, data)}))
+
+
+def submit_body(port: int, key: str, body: bytes, content_type: str) -> dict:
+    """A submission already encoded (multipart/form-data): its job as the 202 describes it."""
     reply = request(port, "POST", JOBS, body, {"Authorization": f"ApiKey {key}", "Content-Type": content_type})
     return check_status(reply, 202, "submit a job").json()
 
