@@ -31,7 +31,7 @@ from dicom_core.limits import Limits
 from dicom_core.options import ReadOptions
 from jobs import storage
 from jobs.models import JobFile, JobPart, JobTask, ReadJob
-from jobs.reading import NativeFrames, job_pixel_budget, plan_files, read_job_file, read_job_frames, read_options_from_json, read_options_to_json
+from jobs.reading import NativeFrames, job_pixel_budget, plan_files, read_job_part, read_options_from_json, read_options_to_json
 from jobs.webhooks import SIGNATURE_HEADER, post_callback, resolve_callback, signature
 
 logger = logging.getLogger(__name__)
@@ -254,11 +254,11 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
             return
         file = files[file_index]
         try:
-            if layout is not None and part_index > 0:  # a later part of a long native file: its frames alone
-                with storage.job_storage().open(file.source, "rb") as source:
-                    answer = read_job_frames(source, NativeFrames(*layout), file.name, options, limits, tuple(frames))
-            else:
-                answer = read_job_file(storage.get(file.source), file.name, options, limits, job.uid_salt, tuple(frames) if frames is not None else None)
+            answer = read_job_part(
+                lambda: storage.job_storage().open(file.source, "rb"), file.name, options, limits, job.uid_salt,
+                tuple(frames) if frames is not None else None, NativeFrames(*layout) if layout is not None else None,
+                first=part_index == 0,
+            )
         except DicomError as exc:  # what the synchronous read answers 400 or 413 for
             job_fail(job_id=job_id, error=f"{file.name}: {exc.message}")
             return

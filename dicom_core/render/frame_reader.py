@@ -20,6 +20,7 @@ import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
+from dicom_core.errors import MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
 from dicom_core.reading import UNDEFINED_LENGTH, as_dicom_file, read_dataset
 from dicom_core.render.decode import transfer_syntax
@@ -47,9 +48,54 @@ class NativeFrames:
 
 def native_frames(data: bytes, ds: Dataset) -> NativeFrames | None:
     """The layout of `data`'s frames (`ds`: data as read_dataset parsed it, with its pixels: its
-    limits judged, so pydicom may parse it again here to find the offsets), or None when frames are not at fixed places: encapsulated or deflated data, 1-bit frames (not
-    byte-aligned), YBR_FULL_422 (subsampled), float pixel data, or pixel data shorter than
-    declared (the whole file's rendering reports that)."""
+    limits judged, so pydicom may parse it again here to find the offsets), or None when frames
+    are not at fixed places: encapsulated or deflated data, 1-bit frames (not byte-aligned),
+    YBR_FULL_422 (subsampled), float pixel data, pixel data shorter than declared (the whole file's
+    rendering reports that), or an element rendering reads stored after the pixels."""
+    source = as_dicom_file(data)  # the bytes as read_dataset parsed them (it may add a preamble)
+    parsed = parse_skipping_large_values(source)
+    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
+    if element is None or read_by_rendering_after(parsed, element):
+        return None
+    return frames_at(ds, element, len(source) - len(data), len(data))
+
+
+def native_frames_from_head(head: bytes, size: int, limits: Limits, convert_only) -> tuple[Dataset, NativeFrames] | None:
+    """A long native file of `size` bytes planned from its first bytes `head`: its header (read
+    by read_dataset, limits judged, `convert_only` converted; Pixel Data present and empty) and
+    where its frames lie; None when the header does not end within `head` or the frames are not
+    at fixed places (read the whole file then). What follows the frames is not seen: whoever
+    reads the whole file checks that the layout holds (layout_holds)."""
+    try:
+        header = read_dataset(head, limits, stop_before_pixels=True, convert_only=convert_only)
+        source = as_dicom_file(head)
+        parsed = parse_skipping_large_values(source)
+    except (NotDicomError, MalformedInputError):  # cut within the header, or not DICOM: the whole file's read says
+        return None
+    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
+    if element is None:
+        return None
+    header.PixelData = b""  # declared by the header; the frames stay in the file
+    layout = frames_at(header, element, len(source) - len(head), size)
+    return (header, layout) if layout is not None else None
+
+
+def layout_holds(data: bytes, layout: NativeFrames) -> bool:
+    """Whether the whole file `data` (limits judged) has its frames where `layout` says, with no
+    element rendering reads stored after them (which a header read alone would miss)."""
+    source = as_dicom_file(data)
+    parsed = parse_skipping_large_values(source)
+    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
+    return (
+        element is not None
+        and element.value_tell - (len(source) - len(data)) == layout.pixel_offset
+        and not read_by_rendering_after(parsed, element)
+    )
+
+
+def frames_at(ds: Dataset, element: RawDataElement, shift: int, size: int) -> NativeFrames | None:
+    """The layout from the header's values (`ds`) and the Pixel Data element as parsed from bytes
+    `shift` longer than the file (a preamble added), of `size` bytes in all."""
     uid = transfer_syntax(ds)
     bits = whole(ds, "BitsAllocated")
     if not uid.is_transfer_syntax or uid.is_compressed or uid.is_deflated or "PixelData" not in ds or bits not in (8, 16, 32, 64):
@@ -58,22 +104,31 @@ def native_frames(data: bytes, ds: Dataset) -> NativeFrames | None:
         return None
     rows, columns, samples = whole(ds, "Rows", 0), whole(ds, "Columns", 0), whole(ds, "SamplesPerPixel", 1)
     frame_length = rows * columns * samples * bits // 8
-    source = as_dicom_file(data)  # the bytes as read_dataset parsed them (it may add a preamble)
-    layout = pydicom.dcmread(BytesIO(source), force=True, defer_size=DEFER_BYTES)
-    element = layout.get_item(PIXEL_DATA_TAG, keep_deferred=True)
-    if element is None or element.length == UNDEFINED_LENGTH or element.length < frame_length * frame_count(ds) or not frame_length:
+    if element.length == UNDEFINED_LENGTH or element.length < frame_length * frame_count(ds) or not frame_length:
         return None
-    if any(is_read_by_rendering(tag) and stored_after(layout.get_item(tag, keep_deferred=True), element) for tag in layout.keys()):
-        return None  # out of order: the header alone would miss it
-    pixel_offset = element.value_tell - (len(source) - len(data))
-    if pixel_offset + frame_length * frame_count(ds) > len(data):  # the file ends before its frames do
+    pixel_offset = element.value_tell - shift
+    if pixel_offset + frame_length * frame_count(ds) > size:  # the file ends before its frames do
         return None
     element_header = 8 if element.is_implicit_VR else 12  # tag, VR, 2 reserved bytes, 4-byte length
     return NativeFrames(pixel_offset - element_header, pixel_offset, frame_length)
 
 
-def stored_after(element, pixel_data: RawDataElement) -> bool:
-    return isinstance(element, RawDataElement) and element.value_tell > pixel_data.value_tell
+def parse_skipping_large_values(source: bytes) -> Dataset:
+    """pydicom's parse of bytes whose limits read_dataset judged, values over DEFER_BYTES skipped
+    (seeked past, not read): only where they lie is wanted."""
+    try:
+        return pydicom.dcmread(BytesIO(source), force=True, defer_size=DEFER_BYTES)
+    except Exception:  # pydicom's parse failures are of many kinds (as in read_dataset)
+        raise MalformedInputError("The DICOM file is malformed and cannot be parsed.") from None
+
+
+def read_by_rendering_after(parsed: Dataset, pixel_data: RawDataElement) -> bool:
+    """An element rendering reads stored after the pixel data (out of order)."""
+    return any(
+        is_read_by_rendering(tag) and isinstance(element, RawDataElement) and element.value_tell > pixel_data.value_tell
+        for tag in parsed.keys()
+        for element in (parsed.get_item(tag, keep_deferred=True),)
+    )
 
 
 def render_native_frames(file: BinaryIO, layout: NativeFrames, options: RenderOptions, limits: Limits) -> ImageStream:

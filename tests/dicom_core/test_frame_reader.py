@@ -7,10 +7,11 @@ import numpy as np
 import pydicom
 import pytest
 
+from bench.job_client import cine
 from dicom_core.limits import Limits
 from dicom_core.reading import read_dataset
 from dicom_core.render import IN_THREAD, RenderOptions, render
-from dicom_core.render.frame_reader import native_frames, render_native_frames
+from dicom_core.render.frame_reader import layout_holds, native_frames, native_frames_from_head, render_native_frames
 from tests.conftest import CORPUS
 
 LIMITS = Limits()
@@ -77,3 +78,30 @@ def test_a_file_without_preamble_has_its_frames_where_they_are():
     options = RenderOptions(frames=(2, 0))
     assert frames_alone(data, options).images == whole_file(data, options).images
     assert native_frames(data, read_dataset(data, LIMITS)).pixel_offset == native_frames(with_preamble, read_dataset(with_preamble, LIMITS)).pixel_offset - 128
+
+
+def out_of_order(data: bytes) -> bytes:
+    """`data` with a Window Center (0028,1050) stored after its pixel data: pydicom reads it, a
+    header read alone would not see it."""
+    return data + b"\x28\x00\x50\x10DS\x02\x0040"
+
+
+def test_a_long_file_is_planned_from_its_header_alone():
+    data = cine(30, 256, 256)  # 3.9 MB
+    head = data[: 1 << 20]
+    found = native_frames_from_head(head, len(data), LIMITS, None)
+    assert found is not None
+    header, layout = found
+    whole = read_dataset(data, LIMITS)
+    assert layout == native_frames(data, whole) and layout_holds(data, layout)
+    assert int(header.NumberOfFrames) == 30 and header.Rows == whole.Rows and "PixelData" in header
+    assert native_frames_from_head(data[: layout.header_end - 10], len(data), LIMITS, None) is None  # cut within the header
+    options = RenderOptions(frames=(29, 3))  # what its later parts render from that layout
+    assert render_native_frames(BytesIO(data), layout, options, LIMITS).collect().images == whole_file(data, options).images
+
+
+def test_an_element_rendering_reads_after_the_pixels_breaks_the_layout():
+    data = out_of_order(cine(30, 256, 256))
+    layout = native_frames_from_head(data[: 1 << 20], len(data), LIMITS, None)[1]  # the header alone cannot tell
+    assert not layout_holds(data, layout)
+    assert native_frames(data, read_dataset(data, LIMITS)) is None

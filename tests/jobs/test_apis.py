@@ -113,6 +113,25 @@ def test_options_are_carried_and_a_long_file_read_in_parts_is_one_object(develop
     assert (stored / "upload").read_bytes() == cine and not (stored / "files").exists()  # read where it was uploaded
 
 
+def test_a_long_cine_planned_from_its_header_is_read_as_the_synchronous_read_reads_it(developer, worker):
+    long_cine = cine(30, 256, 256)  # 3.9 MB: planned from its first MiB, read in 8 parts of 4 frames
+    job = wait_for(developer, submit(developer, long_cine, "cine.dcm").json()["id"])
+    assert job["status"] == "succeeded", job
+    results, _ = all_results(developer, job)
+    assert_same_objects(results, [{"name": "cine.dcm", **read_synchronously(developer, long_cine, "cine.dcm")}])
+    assert len(results[0]["Images"]) == 30 and job["progress"]["frames_done"] == 30
+
+
+def test_a_long_cine_whose_header_misleads_fails_clearly_as_a_job(developer, worker):
+    """A window (center and width) stored after the pixels, out of order: the header alone does not show it,
+    so its parts could not all render as the synchronous read does; the first part, reading the
+    whole file, fails the job."""
+    misleading = cine(30, 256, 256) + b"\x28\x00\x50\x10DS\x02\x0040" + b"\x28\x00\x51\x10DS\x04\x00400 "
+    job = wait_for(developer, submit(developer, misleading, "cine.dcm").json()["id"])
+    assert job["status"] == "failed" and job["error"].startswith("cine.dcm: An element that rendering reads is stored after")
+    assert read_synchronously(developer, misleading, "cine.dcm")["Rendering"]["window"] == [40, 400]  # the synchronous read uses it
+
+
 def test_another_developers_job_is_404_everywhere(developer, make_developer, worker):
     job_id = submit(developer, STUDY).json()["id"]
     other = make_developer()
