@@ -62,3 +62,4 @@ def test_without_a_reuse_limit_celery_would_close_it_after_every_task(settings):
     fresh_connection()
     fixup.on_task_postrun(sender=read_job_task)
     assert connection.connection is None
+
