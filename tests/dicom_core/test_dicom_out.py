@@ -1,6 +1,7 @@
 """DICOM out's zips (dicom_core/dicom_out.py): checked whole before the answer starts, then
 converted a member at a time, holding no more than one member besides the upload."""
 
+import json
 import tracemalloc
 import zipfile
 from io import BytesIO
@@ -11,7 +12,7 @@ import pydicom
 from dicom_core.dicom_out import ZipOutput, convert_upload
 from dicom_core.limits import Limits
 from tests.conftest import CORPUS
-from tests.dicom_core.dicom_builders import zip_of
+from tests.dicom_core.dicom_builders import explicit_le_file, tag, zip_of
 
 MEMBER_BYTES = 2 * 1024 * 1024
 
@@ -47,3 +48,20 @@ def test_a_zip_is_converted_a_member_at_a_time(tmp_path):
     # copies of a member or two in flight (its bytes, its pixels as parsed, its deflated chunk), not
     # the 12 members' bytes and datasets held until the answer ends (~48 MiB, as before)
     assert peak < 10 * MEMBER_BYTES
+
+
+def test_a_member_found_malformed_only_when_read_whole_is_skipped_as_it_streams():
+    """Checking converts only what it judges; the conversion reads each member whole, so a bad
+    value elsewhere (an unknown VR in Slice Thickness) is found then, and listed in skipped.json
+    in archive order after what the check skipped."""
+    bad_value = explicit_le_file(tag(0x0018, 0x0050) + b"ZZ\x06\x00abcxyz")
+    ct = (CORPUS / "CT_small.dcm").read_bytes()
+    upload = zip_of({"a.txt": b"not DICOM", "b/bad.dcm": bad_value, "c/ct.dcm": ct, "d.txt": b"nor this"})
+    output = convert_upload(upload, Limits(), lambda dataset, data: data)
+    assert [entry["name"] for entry in output.skipped] == ["a.txt", "d.txt"]  # before the answer starts
+    answer = b"".join(output.chunks(lambda dataset, data: data))
+    with zipfile.ZipFile(BytesIO(answer)) as archive:
+        assert archive.namelist() == ["c/ct.dcm", "skipped.json"]
+        skipped = json.loads(archive.read("skipped.json"))
+    assert [entry["name"] for entry in skipped] == ["a.txt", "d.txt", "b/bad.dcm"]
+    assert "malformed" in skipped[2]["reason"]
