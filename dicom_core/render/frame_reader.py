@@ -52,12 +52,8 @@ def native_frames(data: bytes, ds: Dataset) -> NativeFrames | None:
     are not at fixed places: encapsulated or deflated data, 1-bit frames (not byte-aligned),
     YBR_FULL_422 (subsampled), float pixel data, pixel data shorter than declared (the whole file's
     rendering reports that), or an element rendering reads stored after the pixels."""
-    source = as_dicom_file(data)  # the bytes as read_dataset parsed them (it may add a preamble)
-    parsed = parse_skipping_large_values(source)
-    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
-    if element is None or read_by_rendering_after(parsed, element):
-        return None
-    return frames_at(ds, element, len(source) - len(data), len(data))
+    element, shift = stored_pixel_data(data)
+    return frames_at(ds, element, shift, len(data)) if element is not None else None
 
 
 def native_frames_from_head(head: bytes, size: int, limits: Limits, convert_only) -> tuple[Dataset, NativeFrames] | None:
@@ -68,29 +64,21 @@ def native_frames_from_head(head: bytes, size: int, limits: Limits, convert_only
     reads the whole file checks that the layout holds (layout_holds)."""
     try:
         header = read_dataset(head, limits, stop_before_pixels=True, convert_only=convert_only)
-        source = as_dicom_file(head)
-        parsed = parse_skipping_large_values(source)
+        element, shift = stored_pixel_data(head, in_order_only=False)  # what follows is not in the head
     except (NotDicomError, MalformedInputError):  # cut within the header, or not DICOM: the whole file's read says
         return None
-    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
     if element is None:
         return None
     header.PixelData = b""  # declared by the header; the frames stay in the file
-    layout = frames_at(header, element, len(source) - len(head), size)
+    layout = frames_at(header, element, shift, size)
     return (header, layout) if layout is not None else None
 
 
 def layout_holds(data: bytes, layout: NativeFrames) -> bool:
     """Whether the whole file `data` (limits judged) has its frames where `layout` says, with no
     element rendering reads stored after them (which a header read alone would miss)."""
-    source = as_dicom_file(data)
-    parsed = parse_skipping_large_values(source)
-    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
-    return (
-        element is not None
-        and element.value_tell - (len(source) - len(data)) == layout.pixel_offset
-        and not read_by_rendering_after(parsed, element)
-    )
+    element, shift = stored_pixel_data(data)
+    return element is not None and element.value_tell - shift == layout.pixel_offset
 
 
 def frames_at(ds: Dataset, element: RawDataElement, shift: int, size: int) -> NativeFrames | None:
@@ -113,22 +101,24 @@ def frames_at(ds: Dataset, element: RawDataElement, shift: int, size: int) -> Na
     return NativeFrames(pixel_offset - element_header, pixel_offset, frame_length)
 
 
-def parse_skipping_large_values(source: bytes) -> Dataset:
-    """pydicom's parse of bytes whose limits read_dataset judged, values over DEFER_BYTES skipped
-    (seeked past, not read): only where they lie is wanted."""
+def stored_pixel_data(data: bytes, *, in_order_only: bool = True) -> tuple[RawDataElement | None, int]:
+    """The Pixel Data element of bytes whose limits read_dataset judged, as pydicom parses them with
+    values over DEFER_BYTES skipped (seeked past, not read: only where they lie is wanted), and by how
+    many bytes pydicom's input was longer than `data` (read_dataset may add a preamble). None with
+    in_order_only when an element rendering reads is stored after it (out of order: a header read
+    alone would miss it). Raises MalformedInputError when pydicom cannot parse them."""
+    source = as_dicom_file(data)
     try:
-        return pydicom.dcmread(BytesIO(source), force=True, defer_size=DEFER_BYTES)
+        parsed = pydicom.dcmread(BytesIO(source), force=True, defer_size=DEFER_BYTES)
     except Exception:  # pydicom's parse failures are of many kinds (as in read_dataset)
         raise MalformedInputError("The DICOM file is malformed and cannot be parsed.") from None
-
-
-def read_by_rendering_after(parsed: Dataset, pixel_data: RawDataElement) -> bool:
-    """An element rendering reads stored after the pixel data (out of order)."""
-    return any(
-        is_read_by_rendering(tag) and isinstance(element, RawDataElement) and element.value_tell > pixel_data.value_tell
-        for tag in parsed.keys()
-        for element in (parsed.get_item(tag, keep_deferred=True),)
-    )
+    element = parsed.get_item(PIXEL_DATA_TAG, keep_deferred=True)
+    if element is not None and in_order_only:
+        for tag in parsed.keys():
+            other = parsed.get_item(tag, keep_deferred=True)
+            if is_read_by_rendering(tag) and isinstance(other, RawDataElement) and other.value_tell > element.value_tell:
+                return None, 0
+    return element, len(source) - len(data)
 
 
 def render_native_frames(file: BinaryIO, layout: NativeFrames, options: RenderOptions, limits: Limits) -> ImageStream:
