@@ -56,6 +56,9 @@ class JobFile(models.Model):
     name = models.CharField(max_length=1024)
     source = models.CharField(max_length=255, help_text="The file's bytes in the jobs storage.")
     parts_total = models.PositiveIntegerField()
+    # [header end, pixel offset, frame length] (frame_reader.NativeFrames) of a long native file
+    # read in parts: its later parts read its header and their own frames alone.
+    layout = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["index"]
@@ -74,8 +77,7 @@ class JobPart(models.Model):
 
 
 class JobTask(models.Model):
-    """One task's share of the job: `items` are [file index, part index, frames or null, frame count,
-    where a long native file's frames lie (frame_reader.NativeFrames as a list) or null]."""
+    """One task's share of the job: `items` are [file index, part index, frames or null, frame count]."""
 
     job = models.ForeignKey(ReadJob, on_delete=models.CASCADE, related_name="tasks")
     index = models.PositiveIntegerField()

@@ -172,11 +172,11 @@ def plan(job: ReadJob, send: Callable[[int], None]) -> bool:
                 source = job.upload_name if upload_is_the_file else storage.file_name(job.id, index)
                 if not upload_is_the_file:
                     storage.put(source, entry.data)
-                new_files.append(JobFile(job=job, index=index, name=entry.name, source=source, parts_total=len(parts)))
-            layout = list(astuple(entry.layout)) if entry.layout is not None else None
+                layout = list(astuple(entry.layout)) if entry.layout is not None else None
+                new_files.append(JobFile(job=job, index=index, name=entry.name, source=source, parts_total=len(parts), layout=layout))
             for part_index, frames in enumerate(parts):
                 frame_total = len(frames if frames is not None else entry.frames)
-                full = tasks.add([index, part_index, list(frames) if frames is not None else None, frame_total, layout])
+                full = tasks.add([index, part_index, list(frames) if frames is not None else None, frame_total])
                 if full and not record_task(full, files_total):
                     return False
     rest = tasks.rest()
@@ -246,7 +246,7 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
     files = {file.index: file for file in JobFile.objects.filter(job_id=job_id, index__in={item[0] for item in task.items})}
     recorded = set(JobPart.objects.filter(file__in=files.values()).values_list("file__index", "index"))  # by an earlier delivery
     stored: list[StoredPart] = []
-    for file_index, part_index, frames, frame_total, layout in task.items:
+    for file_index, part_index, frames, frame_total in task.items:
         if (file_index, part_index) in recorded:
             continue
         if stored and not ReadJob.objects.filter(id=job_id, status=Status.RUNNING).exists():
@@ -256,7 +256,7 @@ def job_read_task(*, job_id: str, task_index: int) -> None:
         try:
             answer = read_job_part(
                 lambda: storage.job_storage().open(file.source, "rb"), file.name, options, limits, job.uid_salt,
-                tuple(frames) if frames is not None else None, NativeFrames(*layout) if layout is not None else None,
+                tuple(frames) if frames is not None else None, NativeFrames(*file.layout) if file.layout is not None else None,
                 first=part_index == 0,
             )
         except DicomError as exc:  # what the synchronous read answers 400 or 413 for

@@ -34,7 +34,7 @@ def running_job(developer, settings, tmp_path):
 
 def test_a_part_stored_twice_is_counted_once(running_job):
     job, file = running_job
-    task = JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 25, None], [0, 1, None, 25, None]])
+    task = JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 25], [0, 1, None, 25]])
     first = services.StoredPart(file, 0, 25)
     for _ in range(2):  # the same part, from a task delivered again after its worker died
         assert services.record_parts(job_id=job.id, task=task, parts=[first])
@@ -50,7 +50,7 @@ def test_a_part_stored_twice_is_counted_once(running_job):
 
 def test_a_task_delivered_a_third_time_fails_its_job(running_job, developer):
     job, _ = running_job
-    JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 50, None]], attempts=services.MAX_ATTEMPTS)
+    JobTask.objects.create(job=job, index=0, items=[[0, 0, None, 50]], attempts=services.MAX_ATTEMPTS)
     services.job_read_task(job_id=str(job.id), task_index=0)  # its worker died twice before
     body = developer.client.get(f"{JOBS}{job.id}/", **api_key_header(developer.key)).json()
     assert body["status"] == "failed" and "failed 2 times" in body["error"]
