@@ -117,12 +117,17 @@ class ReadRequestSerializer(serializers.Serializer):
 
     @classmethod
     def from_request(cls, request) -> "ReadRequestSerializer":
+        """Validated from a DRF request's form fields, else its query parameters."""
+        return cls.from_parts(request.query_params, request.data, request.FILES)
+
+    @classmethod
+    def from_parts(cls, query_params, form, files) -> "ReadRequestSerializer":
         """Validated from the form fields, else the query parameters; a blank value is not sent."""
         sent = {}
-        for source in (request.query_params, request.data):  # the form wins: it is read last
+        for source in (query_params, form):  # the form wins: it is read last
             sent.update({name: value for name, value in source.items() if name in cls._declared_fields and str(value).strip()})
-        if "file" in request.FILES:
-            sent["file"] = request.FILES["file"]
+        if "file" in files:
+            sent["file"] = files["file"]
         serializer = cls(data=sent)
         serializer.is_valid(raise_exception=True)
         return serializer

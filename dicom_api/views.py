@@ -1,6 +1,6 @@
 """The DICOM endpoints: validate the request, call dicom_core, shape the answer."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
@@ -51,16 +51,20 @@ class DicomReadApi(DicomApiView):
         examples=ReadRequestSerializer.EXAMPLES,
     )
     def post(self, request):
-        serializer = ReadRequestSerializer.from_request(request)
-        options = serializer.read_options()
-        upload = serializer.validated_data["file"]
-        data = upload.read()
-        upload.close()  # frees its buffer: the file is held once while it is read, not twice
-        try:
-            result = read_file(data, options, configured_limits())
-        except InvalidOptionError as exc:  # e.g. a frame the file does not have
-            raise request_field(exc) from None
-        return streaming_json_response(read_answer_chunks(result))
+        return read_answer(ReadRequestSerializer.from_request(request))
+
+
+def read_answer(serializer: ReadRequestSerializer) -> StreamingHttpResponse:
+    """The read endpoint's answer to a validated request (here and in dicom_api.direct_read)."""
+    options = serializer.read_options()
+    upload = serializer.validated_data["file"]
+    data = upload.read()
+    upload.close()  # frees its buffer: the file is held once while it is read, not twice
+    try:
+        result = read_file(data, options, configured_limits())
+    except InvalidOptionError as exc:  # e.g. a frame the file does not have
+        raise request_field(exc) from None
+    return streaming_json_response(read_answer_chunks(result))
 
 
 class DicomGenerateApi(DicomApiView):

@@ -1,0 +1,83 @@
+"""The read endpoint's direct lane: the usage guide's request answered without DRF's dispatch.
+
+Most calls of the service are small reads (one CT or MR slice, `POST /api/dicom/read/file/` with an
+API key); for them Django's URL resolving, the session, CSRF, authentication and messages
+middleware and DRF's request wrapping, negotiation and dispatch cost about a quarter of the
+request's CPU (bench/README.md, issue 14). This middleware, placed after the middleware whose
+headers every answer carries, answers such a request itself with the view's own parts: the
+ApiKeyAuthentication, the quota statement and RateLimit headers of MeteredMixin, DRF's multipart
+parser, ReadRequestSerializer and `read_answer`, and every error through the one exception
+handler, with the `Allow` header DRF adds. Anything it is not sure of goes down the chain to the
+DRF view untouched (body unread, nothing counted): another method or path, no or another
+credential, a key that is refused (the view answers the 401), an `Accept` other than JSON or
+anything, a `format` query parameter, a body that is not a non-empty multipart form.
+tests/dicom_api/test_direct_read.py sends the same requests through both and compares the answers.
+"""
+
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
+
+from common.exceptions import json_exception_handler
+from developers.authentication import ApiKeyAuthentication
+from dicom_api.serializers import ReadRequestSerializer
+from dicom_api.views import DicomReadApi, read_answer
+from usage.metering import QuotaExceeded, rate_limit_headers
+from usage.services import usage_consume
+
+PATH = "/api/dicom/read/file/"
+# The Accept headers for which DRF's negotiation picks the JSON renderer with no parameters.
+JSON_ACCEPTED = frozenset({"", "*/*", "application/json"})
+
+
+def claimed(request) -> bool:
+    meta = request.META
+    return (
+        request.method == "POST"
+        and request.path_info == PATH
+        and meta.get("HTTP_AUTHORIZATION", "").lstrip()[:7].lower() == "apikey "
+        and meta.get("HTTP_ACCEPT", "").strip() in JSON_ACCEPTED
+        and "format" not in request.GET
+        and meta.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        and meta.get("CONTENT_LENGTH", "") not in ("", "0")
+    )
+
+
+class DirectReadMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.view = DicomReadApi()  # its headers and its name in the exception handler's log
+        self.authentication = ApiKeyAuthentication()
+        self.parser = MultiPartParser()
+
+    def __call__(self, request):
+        if not claimed(request):
+            return self.get_response(request)
+        try:
+            authenticated = self.authentication.authenticate(request)
+        except AuthenticationFailed:
+            authenticated = None
+        if authenticated is None:
+            return self.get_response(request)
+        api_key, quota_status = authenticated[1], None
+        try:
+            quota_status = usage_consume(profile=api_key.profile, endpoint=DicomReadApi.metered_endpoint)
+            if not quota_status.granted:
+                raise QuotaExceeded(quota_status)
+            parsed = self.parser.parse(request, request.META["CONTENT_TYPE"], {"request": request})
+            response = read_answer(ReadRequestSerializer.from_parts(request.GET, parsed.data, parsed.files))
+        except Exception as exc:  # as DRF's dispatch: the one handler answers every error, bugs logged as ours
+            response = self.error_response(exc, request)
+        headers = self.view.default_response_headers
+        if quota_status is not None:
+            headers.update(rate_limit_headers(quota_status))
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+    def error_response(self, exc: Exception, request):
+        response = json_exception_handler(exc, {"view": self.view, "request": None})
+        response.accepted_renderer = JSONRenderer()
+        response.accepted_media_type = JSONRenderer.media_type
+        response.renderer_context = {}
+        return response.render()
