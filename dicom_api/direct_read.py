@@ -6,7 +6,7 @@ middleware and DRF's request wrapping, negotiation and dispatch cost about a qua
 request's CPU (bench/README.md, issue 14). This middleware, placed after the middleware whose
 headers every answer carries, answers such a request itself with the view's own parts: the
 ApiKeyAuthentication, the quota statement and RateLimit headers of MeteredMixin, DRF's multipart
-parser, ReadRequestSerializer and `read_answer`, and every error through the one exception
+parser (a small form of the plainest shape split by common/small_form.py), ReadRequestSerializer and `read_answer`, and every error through the one exception
 handler, with the `Allow` header DRF adds. Anything it is not sure of goes down the chain to the
 DRF view untouched (body unread, nothing counted): another method or path, no or another
 credential, a key that is refused (the view answers the 401), an `Accept` other than JSON or
@@ -19,6 +19,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 
 from common.exceptions import json_exception_handler
+from common.small_form import small_form
 from developers.authentication import ApiKeyAuthentication
 from dicom_api.serializers import ReadRequestSerializer
 from dicom_api.views import DicomReadApi, read_answer
@@ -64,8 +65,11 @@ class DirectReadMiddleware:
             quota_status = usage_consume(profile=api_key.profile, endpoint=DicomReadApi.metered_endpoint)
             if not quota_status.granted:
                 raise QuotaExceeded(quota_status)
-            parsed = self.parser.parse(request, request.META["CONTENT_TYPE"], {"request": request})
-            response = read_answer(ReadRequestSerializer.from_parts(request.GET, parsed.data, parsed.files))
+            form = small_form(request)
+            if form is None:
+                parsed = self.parser.parse(request, request.META["CONTENT_TYPE"], {"request": request})
+                form = parsed.data, parsed.files
+            response = read_answer(ReadRequestSerializer.from_parts(request.GET, *form))
         except Exception as exc:  # as DRF's dispatch: the one handler answers every error, bugs logged as ours
             response = self.error_response(exc, request)
         headers = self.view.default_response_headers
