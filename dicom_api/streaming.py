@@ -4,7 +4,7 @@ they are rendered (dicom_api/answer.py); no document-sized text is ever built.""
 import json
 from collections.abc import Iterator
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 CHUNK_CHARS = 64 * 1024
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -27,16 +27,26 @@ def encode_json(value) -> bytes:
 
 
 def _chunked(pieces: Iterator[str]) -> Iterator[bytes]:
-    pending: list[str] = []
+    return (batch.encode() for batch in _batched(pieces, "".join))
+
+
+def _batched(pieces: Iterator, join) -> Iterator:
+    """Neighbouring pieces joined into batches of about CHUNK_CHARS or more; closed, it closes
+    `pieces` (an answer stopped early releases what its images hold at once)."""
+    pending = []
     size = 0
-    for piece in pieces:
-        pending.append(piece)
-        size += len(piece)
-        if size >= CHUNK_CHARS:
-            yield "".join(pending).encode()
-            pending, size = [], 0
-    if pending:
-        yield "".join(pending).encode()
+    try:
+        for piece in pieces:
+            pending.append(piece)
+            size += len(piece)
+            if size >= CHUNK_CHARS:
+                yield join(pending)
+                pending, size = [], 0
+        if pending:
+            yield join(pending)
+    finally:
+        if hasattr(pieces, "close"):
+            pieces.close()
 
 
 def _is_small(value) -> bool:
@@ -82,5 +92,22 @@ def _encode_run(run: dict, keyed: bool) -> str:
     return _encode(run if keyed else list(run.values()))[1:-1]
 
 
-def streaming_json_response(chunks: Iterator[bytes]) -> StreamingHttpResponse:
-    return StreamingHttpResponse(chunks, content_type="application/json")
+def streaming_json_response(chunks: Iterator[bytes]) -> HttpResponse | StreamingHttpResponse:
+    """The JSON of `chunks`, written out in batches of about CHUNK_CHARS as they are made; an
+    answer that fits in one batch is sent whole, with its length. The server writes each batch
+    with a system call of its own (a small read's answer came in ~5 chunks, a chunked stream adds
+    its end), and each such call hands the GIL to another of the worker's threads."""
+    batches = _batched(chunks, b"".join)
+    first = next(batches, b"")
+    second = next(batches, None)
+    if second is None:
+        return HttpResponse(first, content_type="application/json")
+    return StreamingHttpResponse(_resumed((first, second), batches), content_type="application/json")
+
+
+def _resumed(sent: tuple, batches: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from sent
+        yield from batches
+    finally:
+        batches.close()

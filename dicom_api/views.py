@@ -54,7 +54,7 @@ class DicomReadApi(DicomApiView):
         return read_answer(ReadRequestSerializer.from_request(request))
 
 
-def read_answer(serializer: ReadRequestSerializer) -> StreamingHttpResponse:
+def read_answer(serializer: ReadRequestSerializer) -> HttpResponse | StreamingHttpResponse:
     """The read endpoint's answer to a validated request (here and in dicom_api.direct_read)."""
     options = serializer.read_options()
     upload = serializer.validated_data["file"]

@@ -14,6 +14,7 @@ from django.test import override_settings
 from PIL import Image
 from rest_framework.test import APIClient as DrfApiClient
 
+from dicom_api.streaming import CHUNK_CHARS
 from tests.conftest import CORPUS, api_key_header
 from tests.dicom_core.dicom_builders import huge_rle_frames, nested_sequences, zip_of
 
@@ -250,10 +251,20 @@ def test_a_body_that_is_not_multipart_is_415(developer):
 def test_the_answer_is_streamed_as_valid_json(developer):
     upload = io.BytesIO((CORPUS / "emri_small.dcm").read_bytes())
     upload.name = "emri.dcm"
-    response = DrfApiClient().post(READ, {"file": upload}, **api_key_header(developer.key))
+    response = DrfApiClient().post(READ, {"file": upload, "return_format": "gif", "animate": "false"}, **api_key_header(developer.key))
     assert response.streaming and response["Content-Type"] == "application/json"
-    body = json.loads(b"".join(response.streaming_content))
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 1 and all(len(chunk) >= CHUNK_CHARS for chunk in chunks[:-1])
+    body = json.loads(b"".join(chunks))
     assert len(body["Images"]) == 10 and body["PatientName"] == ""
+
+
+def test_an_answer_that_fits_in_one_chunk_is_sent_whole_with_its_length(developer):
+    upload = io.BytesIO((CORPUS / "MR_small.dcm").read_bytes())
+    upload.name = "mr.dcm"
+    response = DrfApiClient().post(READ, {"file": upload, "fields": "Rows"}, **api_key_header(developer.key))
+    assert not response.streaming and int(response["Content-Length"]) == len(response.content) < CHUNK_CHARS
+    assert response.json()["Rows"] == "64" and len(response.json()["Images"]) == 1
 
 
 def test_garbage_after_dicm_is_400_saying_the_file_meta_does_not_parse(developer):

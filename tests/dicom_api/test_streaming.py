@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from dicom_api.streaming import CHUNK_CHARS, json_chunks
+from dicom_api.streaming import CHUNK_CHARS, json_chunks, streaming_json_response
 
 COMPACT = {"separators": (",", ":")}
 
@@ -44,3 +44,26 @@ def test_metadata_only_answer_is_one_chunk():
 def test_nan_is_refused_as_json_would():
     with pytest.raises(ValueError):
         streamed({"value": math.nan})
+
+
+@pytest.mark.django_db  # closing a response sends request_finished, which closes old connections
+def test_an_answer_closed_early_closes_what_makes_it():
+    closed = []
+
+    def chunks():
+        try:
+            for _ in range(10):
+                yield b" " * CHUNK_CHARS
+        finally:
+            closed.append(True)
+
+    response = streaming_json_response(chunks())
+    next(iter(response.streaming_content))
+    assert closed == []
+    response.close()
+    assert closed == [True]
+
+
+def test_a_small_answer_is_one_write_with_its_length():
+    response = streaming_json_response(iter([b"{", b'"a":1', b"}"]))
+    assert not response.streaming and response.content == b'{"a":1}'
