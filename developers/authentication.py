@@ -1,12 +1,13 @@
+import hashlib
 from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.utils import timezone
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
+from developers.usable_keys import database_now, usable_keys_sql
 from developers.services import api_key_mark_used
 from usage.services import QUOTA_OVERRIDE_FIELDS
 
@@ -27,6 +28,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """
 
     def authenticate(self, request):
+        key = self.sent_key(request)
+        if key is None:
+            return None
+        api_key = usable_api_key(key)
+        if api_key is None:
+            raise AuthenticationFailed("Invalid API key.")
+        api_key_mark_used(api_key=api_key)
+        return api_key.profile.user, api_key
+
+    @staticmethod
+    def sent_key(request) -> str | None:
+        """The key sent, None for another scheme; AuthenticationFailed for a malformed one."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, key = header.strip().partition(" ")
         if scheme.lower() != KEYWORD:
@@ -34,11 +47,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = key.strip()
         if not key or len(key) > 200 or " " in key:
             raise AuthenticationFailed("Malformed API key. Send `Authorization: ApiKey <prefix>.<secret>`.")
-        api_key = usable_api_key(key)
-        if api_key is None:
-            raise AuthenticationFailed("Invalid API key.")
-        api_key_mark_used(api_key=api_key)
-        return api_key.profile.user, api_key
+        return key
 
     def authenticate_header(self, request):
         return "ApiKey"
@@ -57,9 +66,8 @@ def usable_api_key(key: str) -> DeveloperAPIKey | None:
     """
     prefix, _, _ = key.partition(".")
     sql, loaded = key_lookup()
-    now = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM passes a datetime
     with connection.cursor() as cursor:
-        cursor.execute(sql, [prefix, now])
+        cursor.execute(sql, [prefix, database_now()])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -99,17 +107,29 @@ def key_lookup() -> tuple[str, tuple[tuple[type, list[str], list], ...]]:
         fields = [field for field in model._meta.concrete_fields if field.name in names]
         loaded.append((model, [field.attname for field in fields], [column_converter(field, alias) for field in fields]))
         selected += [f"{alias}.{quote(field.column)}" for field in fields]
-    key_meta, profile_meta, user_meta = DeveloperAPIKey._meta, DeveloperProfile._meta, get_user_model()._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
-    sql = (
-        f"SELECT {', '.join(selected)} FROM {quote(key_meta.db_table)} k "
-        f"JOIN {quote(profile_meta.db_table)} p ON p.{quote(profile_meta.pk.column)} = k.{column(key_meta, 'profile')} "
-        f"JOIN {quote(user_meta.db_table)} u ON u.{quote(user_meta.pk.column)} = p.{column(profile_meta, 'user')} "
-        f"WHERE k.{column(key_meta, 'prefix')} = %s AND NOT k.{column(key_meta, 'revoked')} "
-        f"AND (k.{column(key_meta, 'expiry_date')} IS NULL OR k.{column(key_meta, 'expiry_date')} > %s) "
-        f"AND u.{column(user_meta, 'is_active')}"
-    )
+    sql = f"SELECT {', '.join(selected)} {usable_keys_sql('prefix')}"
     return sql, tuple(loaded)
+
+
+# Keys this process has found usable, by a digest of the whole key (prefix and secret), for callers
+# that confirm in a statement of their own that the key is still usable (usage_consume_with_key):
+# a remembered key costs no lookup, and a key revoked, deleted or expired is still refused at once.
+REMEMBERED_KEYS_MAX = 4096
+_remembered: dict[bytes, DeveloperAPIKey] = {}
+
+
+def remembered_api_key(key: str) -> DeveloperAPIKey | None:
+    """usable_api_key(key), kept by this process; `forget_api_key` once it is refused."""
+    digest = hashlib.sha256(key.encode()).digest()
+    api_key = _remembered.get(digest)
+    if api_key is None:
+        api_key = usable_api_key(key)
+        if api_key is not None:
+            if len(_remembered) >= REMEMBERED_KEYS_MAX:
+                _remembered.clear()
+            _remembered[digest] = api_key
+    return api_key
+
+
+def forget_api_key(key: str) -> None:
+    _remembered.pop(hashlib.sha256(key.encode()).digest(), None)

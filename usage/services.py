@@ -1,11 +1,13 @@
 """Monthly quotas: checked and counted in one SQL statement, exact under concurrency."""
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, timezone
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from developers.usable_keys import database_now, usable_keys_sql
 from developers.models import DeveloperProfile
 from usage import clock
 from usage.models import DailyUsage, MonthlyUsage
@@ -69,10 +71,46 @@ def usage_consume(*, profile: DeveloperProfile, endpoint: str) -> QuotaStatus:
     quota = quota_for(profile, endpoint)
     with transaction.atomic():
         used = _upsert_increment(MonthlyUsage._meta.db_table, "month", profile.id, endpoint, start.date())
-        status = QuotaStatus(endpoint=endpoint, quota=quota, used=used, month_start=start, month_end=end)
-        if status.granted:
-            _upsert_increment(DailyUsage._meta.db_table, "day", profile.id, endpoint, now.astimezone(timezone.utc).date())
+        return _count_the_day(QuotaStatus(endpoint=endpoint, quota=quota, used=used, month_start=start, month_end=end), profile.id, now)
+
+
+def usage_consume_with_key(*, api_key, endpoint: str) -> QuotaStatus | None:
+    """usage_consume for the holder of `api_key` (developers.authentication.remembered_api_key),
+    counted only if the key is still usable (not revoked, deleted or expired, its owner active)
+    and against the profile's quota as it is now: both read by the month's statement itself.
+    None when the key is no longer usable: nothing is counted."""
+    now = clock.now()
+    start, end = month_bounds(now)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_keyed_increment_sql(endpoint), [endpoint, start.date(), api_key.id, database_now()])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        used, override = row
+        quota = settings.QUOTA_DEFAULTS[endpoint] if override is None else override
+        return _count_the_day(QuotaStatus(endpoint=endpoint, quota=quota, used=used, month_start=start, month_end=end), api_key.profile_id, now)
+
+
+def _count_the_day(status: QuotaStatus, profile_id: int, now: datetime) -> QuotaStatus:
+    if status.granted:
+        _upsert_increment(DailyUsage._meta.db_table, "day", profile_id, status.endpoint, now.astimezone(timezone.utc).date())
     return status
+
+
+@cache
+def _keyed_increment_sql(endpoint: str) -> str:
+    """_upsert_increment's statement for the month, its row made from the usable key's, RETURNING
+    the count and the profile's quota override for `endpoint`."""
+    quote = connection.ops.quote_name
+    profile_meta = DeveloperProfile._meta
+    table, profiles, profile_id = quote(MonthlyUsage._meta.db_table), quote(profile_meta.db_table), quote(profile_meta.pk.column)
+    override = quote(profile_meta.get_field(QUOTA_OVERRIDE_FIELDS[endpoint]).column)
+    return (
+        f"INSERT INTO {table} (profile_id, endpoint, month, count) SELECT p.{profile_id}, %s, %s, 1 {usable_keys_sql('id')} "
+        f"ON CONFLICT (profile_id, endpoint, month) DO UPDATE SET count = {table}.count + 1 "
+        f"RETURNING count, (SELECT {override} FROM {profiles} WHERE {profile_id} = {table}.profile_id)"
+    )
 
 
 def activity_summary(*, profile: DeveloperProfile) -> dict:

@@ -3,15 +3,19 @@ request is sent with the lane in the middleware and without it, and the answers 
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
-from developers.models import DeveloperProfile
+from accounts.models import User
+from developers.models import DeveloperAPIKey, DeveloperProfile
 from dicom_api import views
 from tests.conftest import CORPUS, APIClient, api_key_header
 from tests.dicom_core.dicom_builders import zip_of
+from usage.models import MonthlyUsage
 
 pytestmark = pytest.mark.django_db
 READ = "/api/dicom/read/file/"
@@ -171,3 +175,37 @@ def test_other_methods_and_bodies_go_to_the_view(developer, dispatched):
     assert developer.client.post(READ, {"images": "false"}, format="json", **key).status_code == 415
     assert developer.client.post(READ + "?format=json", {"file": upload(corpus("MR_small.dcm"))}, **key).status_code == 200
     assert dispatched == ["GET", "OPTIONS", "POST", "POST"]
+
+
+def read_mr(developer):
+    return developer.client.post(READ, {"file": upload(corpus("MR_small.dcm")), "images": "false"}, **api_key_header(developer.key))
+
+
+REFUSALS = {
+    "revoked": lambda developer: DeveloperAPIKey.objects.filter(profile__user__email=developer.email).update(revoked=True),
+    "deleted": lambda developer: DeveloperAPIKey.objects.filter(profile__user__email=developer.email).delete(),
+    "expired": lambda developer: DeveloperAPIKey.objects.filter(profile__user__email=developer.email).update(
+        expiry_date=timezone.now() - timedelta(seconds=1)
+    ),
+    "owner deactivated": lambda developer: User.objects.filter(email=developer.email).update(is_active=False),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_a_remembered_key_is_refused_at_once_and_the_call_not_counted(developer, dispatched, refusal):
+    assert read_mr(developer).status_code == 200  # the process now remembers the key
+    assert read_mr(developer)["X-RateLimit-Remaining"] == "998"
+    REFUSALS[refusal](developer)
+    refused = read_mr(developer)
+    assert refused.status_code == 401 and refused["WWW-Authenticate"] == "ApiKey"
+    assert dispatched == ["POST"]  # the view answered the refusal
+    assert MonthlyUsage.objects.get(profile__user__email=developer.email).count == 2
+
+
+def test_a_quota_changed_after_the_key_was_remembered_applies_at_once(developer):
+    assert read_mr(developer)["X-RateLimit-Limit"] == "1000"
+    DeveloperProfile.objects.filter(user__email=developer.email).update(read_file_quota=1)
+    refused = read_mr(developer)
+    assert refused.status_code == 429 and refused.json()["quota"] == 1 and refused["X-RateLimit-Limit"] == "1"
+    DeveloperProfile.objects.filter(user__email=developer.email).update(read_file_quota=None)
+    assert read_mr(developer).status_code == 200
