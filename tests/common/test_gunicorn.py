@@ -1,8 +1,10 @@
 """The service as production runs it (gunicorn with gunicorn.conf.py): what gunicorn answers
 itself, and slow clients."""
 
+import gc
 import json
 import os
+import runpy
 import socket
 import tempfile
 import time
@@ -164,3 +166,13 @@ def test_connections_the_database_dropped_are_replaced_without_an_error(postgres
         ).fetchone()[0]
         assert ended >= 1
         assert set(statuses()) == {200}
+
+
+def test_the_master_leaves_its_objects_out_of_the_workers_collections():
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["pre_fork"](None, None)  # what gunicorn's master calls before forking each worker
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
