@@ -2,10 +2,11 @@
 
 One file: {...metadata..., "ImageFormat", "Rendering", "Images": [...]}, with "ImageError" (and
 no "Rendering") when there is no image at all; a zip: {"files": [{"name", ...the same...}], "skipped": [{"name", "reason"}]}.
-Each image is encoded and sent as soon as it is rendered, so a worker holds a frame or two,
-never the answer. When a frame fails after earlier ones were sent, the answer still ends as
-valid JSON: `Rendering` and `Images` hold what was made before it, `ImageError` says why the
-rest are missing and `MissingFrames` lists their 1-based frame numbers.
+Each image is encoded as soon as it is rendered and sent with the next 64 KiB batch
+(dicom_api/streaming.py), so a worker holds a frame or two and a batch, never the answer. When a
+frame fails after earlier ones were sent, the answer still ends as valid JSON: `Rendering` and
+`Images` hold what was made before it, `ImageError` says why the rest are missing and
+`MissingFrames` lists their 1-based frame numbers.
 """
 
 import base64

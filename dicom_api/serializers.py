@@ -173,7 +173,8 @@ class ReadRequestSerializer(serializers.Serializer):
         '`Rendering`: `{"window": [center, width] or null, "voi_source": "file-window" | "voi-lut" | "min-max" | "request" | '
         '"none", "inverted": true/false, "color": "RGB" | "grayscale"}` for the first image. '
         'A zip: `{"files": [{"name", ...the same object...}], "skipped": [{"name", "reason"}]}`; the options apply to every member. '
-        "The answer is streamed: each image is sent as soon as it is rendered. When a frame fails after earlier ones were "
+        "The answer is streamed in batches of about 64 KiB as the images are rendered (an answer smaller than that comes "
+        "whole, with its Content-Length). When a frame fails after earlier ones were "
         "sent, the answer still ends as valid JSON: `Rendering` and `Images` hold the images made before it, `ImageError` "
         "says why the rest are missing and `MissingFrames` lists their 1-based frame numbers (in the order asked). "
         "An `ImageError` that says \"Internal error\" is a bug of ours, not the file's: its reference is in our logs."
