@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """The CPU of each piece of a read request, in-process (CPU clock, best of 3 runs of N calls):
 the API-key lookup (and the ORM lookup it replaced), Django's multipart parsing of the upload,
-the quota statement, the read options (ReadRequestSerializer built and validated), the JSON
-encoding of the metadata, the read and its answer with the images made (the guide's fields, all
-metadata), and the whole request through the WSGI application (no gunicorn, no sockets).
+the quota statement (and the read lane's, which re-checks a remembered key), the read options
+(ReadRequestSerializer built and validated), the JSON encoding of the metadata, the read and its
+answer with the images made (the guide's fields, all metadata), and the whole request through the
+WSGI application (no gunicorn, no sockets: the guide's request takes the read's direct lane).
 
     .venv/bin/python bench/pieces.py [--calls N] [FILE ...]   # default ../shared/corpus/{CT,MR}_small.dcm
     .venv/bin/python bench/pieces.py --profile [FILE ...]     # cProfile of the whole request instead
@@ -44,14 +45,14 @@ def pieces(path: Path, key: str, profile) -> dict:
 
     from bench.client import multipart
     from config.wsgi import application
-    from developers.authentication import usable_api_key
+    from developers.authentication import remembered_api_key, usable_api_key
     from developers.models import DeveloperAPIKey
     from dicom_api.serializers import ReadRequestSerializer
     from dicom_api.answer import read_answer_chunks
     from dicom_api.streaming import json_chunks
     from dicom_core.limits import Limits
     from dicom_core.read import ReadOptions, read_file
-    from usage.services import usage_consume
+    from usage.services import usage_consume, usage_consume_with_key
 
     data = path.read_bytes()
     body, content_type = multipart({"fields": ",".join(GUIDE_FIELDS), "return_format": "png"}, {"file": (path.name, data)})
@@ -92,6 +93,9 @@ def pieces(path: Path, key: str, profile) -> dict:
         "API key lookup through the ORM (before)": orm_key_lookup,
         "multipart parsing of the upload (Django's)": parse_upload,
         "quota statement": lambda: usage_consume(profile=profile, endpoint="/api/dicom/read/file/"),
+        "quota statement re-checking the key (the read lane's)": lambda: usage_consume_with_key(
+            api_key=remembered_api_key(key), endpoint="/api/dicom/read/file/"
+        ),
         "read options (the serializer, the guide's fields)": read_options,
         "JSON encoding of the guide's metadata": lambda: b"".join(json_chunks(answer)),
         "read and answer (images made), the guide's fields": lambda: b"".join(read_answer_chunks(read_file(data, guide, Limits()))),

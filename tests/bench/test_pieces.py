@@ -15,5 +15,5 @@ def test_every_piece_is_measured():
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = [line for line in completed.stdout.splitlines() if line.startswith("MR_small.dcm")]
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert all(float(re.search(r"(\d+) us$", line).group(1)) > 0 for line in lines)
