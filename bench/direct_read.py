@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""The read's direct lane against the DRF view, in-process: the same WSGI request (the guide's, or
+all metadata with --all) through Django's handler with the settings' middleware and through one
+without dicom_api.direct_read, alternated; prints the CPU per request of each and their ratio.
+
+    .venv/bin/python bench/direct_read.py [--calls 300] [--rounds 6] [--all] [FILE]   # default MR_small.dcm
+
+A throwaway SQLite database (migrated) holds one developer and key, as in `make bench`.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+LANE = "dicom_api.direct_read.DirectReadMiddleware"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", nargs="?", type=Path, default=REPO / ".." / "shared" / "corpus" / "MR_small.dcm")
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--all", action="store_true", help="all metadata instead of the guide's three fields")
+    args = parser.parse_args(argv)
+    workdir = tempfile.mkdtemp(prefix="dicom-direct-read-")
+    os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", SQLITE_PATH=f"{workdir}/bench.sqlite3",
+                      DATABASE_URL="", QUOTA_READ_FILE="100000000", LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from accounts.models import User
+    from bench.client import multipart
+    from bench.run import ALL_METADATA, GUIDE_FIELDS
+    from developers.models import DeveloperAPIKey, DeveloperProfile
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user(email="bench@example.com", password=os.urandom(16).hex())
+    _, key = DeveloperAPIKey.objects.create_key(profile=DeveloperProfile.objects.create(user=user), name="bench")
+    body, content_type = multipart(ALL_METADATA if args.all else GUIDE_FIELDS, {"file": (args.file.name, args.file.read_bytes())})
+    with_lane = WSGIHandler()
+    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if name != LANE]):
+        view_only = WSGIHandler()
+
+    def request(application) -> None:
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/dicom/read/file/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+            "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": f"ApiKey {key}",
+        }
+        statuses = []
+        answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(answer)
+        answer.close()
+        assert statuses[0].startswith("200"), statuses
+
+    contenders = {"lane": with_lane, "view": view_only}
+    for application in contenders.values():
+        for _ in range(30):  # warm: imports, caches, the remembered key
+            request(application)
+    per_call: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, application in contenders.items():
+            started = time.process_time()
+            for _ in range(args.calls):
+                request(application)
+            per_call[name].append((time.process_time() - started) / args.calls * 1e6)
+    print(f"{args.file.name}, {'all metadata' if args.all else 'the guide request'}: CPU us per request, {args.rounds} rounds of {args.calls}")
+    for name, values in per_call.items():
+        print(f"{name:5} " + " ".join(f"{value:6.0f}" for value in values) + f"   median {statistics.median(values):.0f}")
+    ratios = [lane / view for lane, view in zip(per_call["lane"], per_call["view"])]
+    print(f"lane/view per round: {' '.join(f'{ratio:.2f}' for ratio in ratios)}   median {statistics.median(ratios):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
