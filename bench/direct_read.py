@@ -9,16 +9,15 @@ A throwaway SQLite database (migrated) holds one developer and key, as in `make 
 """
 
 import argparse
-import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.pieces import in_process_service, wsgi_read  # noqa: E402
 LANE = "dicom_api.direct_read.DirectReadMiddleware"
 
 
@@ -29,42 +28,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--all", action="store_true", help="all metadata instead of the guide's three fields")
     args = parser.parse_args(argv)
-    workdir = tempfile.mkdtemp(prefix="dicom-direct-read-")
-    os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", SQLITE_PATH=f"{workdir}/bench.sqlite3",
-                      DATABASE_URL="", QUOTA_READ_FILE="100000000", LOG_LEVEL="WARNING")
-    import django
-
-    django.setup()
+    profile, key = in_process_service("dicom-direct-read-")
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
-    from django.core.management import call_command
     from django.test import override_settings
 
-    from accounts.models import User
     from bench.client import multipart
     from bench.run import ALL_METADATA, GUIDE_FIELDS
-    from developers.models import DeveloperAPIKey, DeveloperProfile
 
-    call_command("migrate", verbosity=0)
-    user = User.objects.create_user(email="bench@example.com", password=os.urandom(16).hex())
-    _, key = DeveloperAPIKey.objects.create_key(profile=DeveloperProfile.objects.create(user=user), name="bench")
     body, content_type = multipart(ALL_METADATA if args.all else GUIDE_FIELDS, {"file": (args.file.name, args.file.read_bytes())})
     with_lane = WSGIHandler()
     with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if name != LANE]):
         view_only = WSGIHandler()
 
     def request(application) -> None:
-        environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/dicom/read/file/", "SCRIPT_NAME": "", "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-            "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": f"ApiKey {key}",
-        }
-        statuses = []
-        answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
-        b"".join(answer)
-        answer.close()
-        assert statuses[0].startswith("200"), statuses
+        wsgi_read(application, body, content_type, key)
 
     contenders = {"lane": with_lane, "view": view_only}
     for application in contenders.values():

@@ -76,17 +76,7 @@ def pieces(path: Path, key: str, profile) -> dict:
         serializer.read_options()
 
     def whole_request() -> None:
-        environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/dicom/read/file/", "SCRIPT_NAME": "", "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-            "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": f"ApiKey {key}",
-        }
-        statuses = []
-        answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
-        b"".join(answer)
-        answer.close()
-        assert statuses[0].startswith("200"), statuses
+        wsgi_read(application, body, content_type, key)
 
     return {
         "API key lookup (one SELECT)": lambda: usable_api_key(key),
@@ -102,6 +92,41 @@ def pieces(path: Path, key: str, profile) -> dict:
         "read and answer (images made), all metadata": lambda: b"".join(read_answer_chunks(read_file(data, everything, Limits()))),
         "the whole request (WSGI, the guide's fields)": whole_request,
     }
+
+
+def wsgi_read(application, body: bytes, content_type: str, key: str) -> None:
+    """One read request through a WSGI application, its answer read whole; it must be a 200."""
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/dicom/read/file/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": f"ApiKey {key}",
+    }
+    statuses = []
+    answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(answer)
+    answer.close()
+    assert statuses[0].startswith("200"), statuses
+
+
+def in_process_service(prefix: str):
+    """Django set up on a throwaway SQLite database (migrated) holding one developer: (profile, key)."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", SQLITE_PATH=f"{workdir}/bench.sqlite3",
+                      DATABASE_URL="", QUOTA_READ_FILE="100000000", LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from developers.models import DeveloperAPIKey, DeveloperProfile
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user(email="bench@example.com", password=os.urandom(16).hex())
+    profile = DeveloperProfile.objects.create(user=user)
+    _, key = DeveloperAPIKey.objects.create_key(profile=profile, name="bench")
+    return profile, key
 
 
 def profile_request(function, calls: int) -> None:
@@ -121,21 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--profile", action="store_true", help="cProfile the whole request (--calls calls), print the top functions")
     args = parser.parse_args(argv)
-    workdir = tempfile.mkdtemp(prefix="dicom-pieces-")
-    os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", SQLITE_PATH=f"{workdir}/pieces.sqlite3",
-                      DATABASE_URL="", QUOTA_READ_FILE="100000000", LOG_LEVEL="WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from accounts.models import User
-    from developers.models import DeveloperAPIKey, DeveloperProfile
-
-    call_command("migrate", verbosity=0)
-    user = User.objects.create_user(email="pieces@example.com", password=os.urandom(16).hex())
-    profile = DeveloperProfile.objects.create(user=user)
-    _, key = DeveloperAPIKey.objects.create_key(profile=profile, name="pieces")
+    profile, key = in_process_service("dicom-pieces-")
     if args.profile:
         for path in args.files:
             profile_request(pieces(path, key, profile)["the whole request (WSGI, the guide's fields)"], args.calls)
