@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 
 from dicom_core.dictionary import format_tag, is_keyword
 from dicom_core.errors import InvalidOptionError
+from dicom_core.reading import character_set_of, plain_text
 
 PREVIEW_BYTES = 64
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "OB or OW", "US or OW", "US or SS or OW"})
@@ -58,15 +59,21 @@ def flat_field(dataset: Dataset, keyword: str) -> str | list | None:
 
 def flatten(dataset: Dataset) -> dict:
     flat: dict = {}
+    character_set = character_set_of(dataset)
     # elements() skips the per-element lookups of iterating the dataset; reading.read_dataset
-    # has converted every element already (a raw one left is converted as iterating would).
+    # has converted every element already but the plain text ones, whose string plain_text
+    # gives (any other raw one left is converted as iterating would).
     for element in dataset.elements():
-        if isinstance(element, RawDataElement):
-            element = dataset[element.tag]
         if element.tag >> 16 == FILE_META_GROUP:
             continue
         keyword = cached_keyword(element.tag)  # repeating groups (60xx overlays) have keywords too
         key = keyword if keyword and keyword not in flat else format_tag(element.tag)
+        if isinstance(element, RawDataElement):
+            text = plain_text(element, character_set)
+            if text is not None:
+                flat[key] = text
+                continue
+            element = dataset[element.tag]
         flat[key] = flat_value(element)
     return flat
 

@@ -60,7 +60,7 @@ def read_file(data: bytes, options: ReadOptions, limits: Limits) -> FileReading 
 
 
 def read_one(data: bytes, options: ReadOptions, limits: Limits, uid_map: dict[str, str]) -> FileReading:
-    dataset = read_dataset(data, limits, stop_before_pixels=not options.images, convert_only=elements_to_convert(options))
+    dataset = member_reader(options, limits)(data)
     images = None
     if options.images:
         images = render(dataset, options.render, limits, executor_for(dataset, isolated=options.isolated))
@@ -99,9 +99,13 @@ class DicomMember:
 
 
 def member_reader(options: ReadOptions, limits: Limits) -> Callable[[bytes], Dataset]:
-    """How a read with these options parses one file: only what it will show or render."""
+    """How a read with these options parses one file: only what it will show or render; the flat
+    metadata of every element takes the plain text ones' strings from their bytes."""
     convert_only = elements_to_convert(options)
-    return lambda data: read_dataset(data, limits, stop_before_pixels=not options.images, convert_only=convert_only)
+    leave_plain_text = convert_only is None and not options.anonymize and options.metadata == "flat"
+    return lambda data: read_dataset(
+        data, limits, stop_before_pixels=not options.images, convert_only=convert_only, leave_plain_text=leave_plain_text
+    )
 
 
 def iter_dicom_members(

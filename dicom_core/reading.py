@@ -6,6 +6,7 @@ value fails now rather than later, and hostile structure (deep nesting, millions
 deflate bombs) is refused before it costs much.
 """
 
+import re
 import struct
 from collections.abc import Callable
 import zlib
@@ -53,11 +54,18 @@ def is_zip(data: bytes) -> bool:
 
 
 def read_dataset(
-    data: bytes, limits: Limits, *, stop_before_pixels: bool = False, convert_only: Callable[[int], bool] | None = None
+    data: bytes,
+    limits: Limits,
+    *,
+    stop_before_pixels: bool = False,
+    convert_only: Callable[[int], bool] | None = None,
+    leave_plain_text: bool = False,
 ) -> Dataset:
     """Parse DICOM bytes: with preamble and file meta, without the preamble, or without meta.
 
-    `convert_only`: which top-level tags to convert (parse_structure); None converts every element.
+    `convert_only`: which top-level tags to convert (parse_structure); None converts every element,
+    but with `leave_plain_text` those whose string `plain_text` gives, which cannot fail to convert
+    (for the flat metadata, which takes that string; read from the dataset, pydicom converts them).
 
     Raises NotDicomError (no evidence of DICOM), MalformedInputError (broken structure),
     LimitExceededError (max_sequence_depth, max_sequence_items, max_data_elements,
@@ -69,7 +77,7 @@ def read_dataset(
     try:
         dataset = pydicom.dcmread(BytesIO(source), force=True, stop_before_pixels=stop_before_pixels)
         if convert_only is None:
-            parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta))
+            parse_every_element(dataset, depth=0, limits=limits, counted=len(dataset.file_meta), leave_plain_text=leave_plain_text)
         else:
             parse_structure(dataset, convert_only, limits)
         list(dataset.file_meta)  # converts the meta elements too
@@ -222,7 +230,7 @@ def count_tag(data: bytes, tag: bytes) -> int:
     return count
 
 
-def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted: int = 0) -> int:
+def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted: int = 0, leave_plain_text: bool = False) -> int:
     """Convert every raw element (pydicom converts lazily), bounding nesting and element count.
 
     Returns the running count of elements. The count is checked before each dataset's
@@ -233,20 +241,20 @@ def parse_every_element(dataset: Dataset, *, depth: int, limits: Limits, counted
         raise LimitExceededError(
             f"The file holds more than {limits.max_data_elements} data elements.", limit="max_data_elements"
         )
-    convert_elements(dataset)
+    convert_elements(dataset, leave_plain_text=leave_plain_text)
     for element in dataset.elements():
         if element.VR != VR.SQ:
             continue
         if depth + 1 > limits.max_sequence_depth:
             raise too_deep(limits)
         for item in element.value:
-            counted = parse_every_element(item, depth=depth + 1, limits=limits, counted=counted)
+            counted = parse_every_element(item, depth=depth + 1, limits=limits, counted=counted, leave_plain_text=leave_plain_text)
     return counted
 
 
-def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None) -> None:
-    """Convert the raw elements of one level of `dataset` (those `only` accepts, when given) in
-    place, as `dataset[tag]` would.
+def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None, *, leave_plain_text: bool = False) -> None:
+    """Convert the raw elements of one level of `dataset` (those `only` accepts, when given; with
+    `leave_plain_text`, not those `plain_text` reads) in place, as `dataset[tag]` would.
 
     Dataset.__getitem__ looks the element up four times and __setitem__ re-checks it: on a file
     of a few hundred elements that bookkeeping was a quarter of a small read's CPU. Here an
@@ -257,7 +265,7 @@ def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None
     """
     elements = dataset._dict  # pydicom's own mapping of tag -> element
     dataset.get(SPECIFIC_CHARACTER_SET)  # pydicom converts it first: the others are decoded with it
-    character_set = dataset.original_character_set or dataset._character_set
+    character_set = character_set_of(dataset)
     private_creators: dict[int, str] = {}
     for tag, element in list(elements.items()):
         if not isinstance(element, RawDataElement) or only is not None and not only(tag):
@@ -266,6 +274,8 @@ def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None
             dataset[tag]  # pydicom reads the deferred value and converts it
             continue
         check_within_file(element)
+        if leave_plain_text and plain_text(element, character_set) is not None:
+            continue
         converted = convert_raw_data_element(element, encoding=character_set, ds=dataset)
         if converted.VR == VR.SQ:
             dataset[tag] = converted  # wraps the items, passes the pixel representation down
@@ -281,6 +291,57 @@ def convert_elements(dataset: Dataset, only: Callable[[int], bool] | None = None
                         private_creators[creator] = dataset[creator].value
                     converted.private_creator = private_creators[creator]
             elements[tag] = converted
+
+
+def character_set_of(dataset: Dataset) -> list[str]:
+    """The Python encodings pydicom decodes dataset's text with (a sequence item's are its parent's)."""
+    return dataset.original_character_set or dataset._character_set
+
+
+# The flat metadata's string of a single-valued, plain ASCII element of these VRs, as pydicom's
+# conversion and str() give it: trailing spaces and NULs dropped (a UID's leading ones too). Private
+# elements too: in an explicit VR file (the only one whose raw elements carry a VR) their VR is the file's.
+# Converting an element costs ~10-20 us (most of an all-metadata read: CT_small 5.1 -> 3.0 ms);
+# these strings cost ~1 us. tests/dicom_core/test_reading.py compares plain_text with pydicom's
+# conversion on random values of each VR and the flat metadata of every corpus file.
+PLAIN_TEXT_STRIP = {
+    "CS": str.rstrip, "SH": str.rstrip, "LO": str.rstrip, "AS": str.rstrip,
+    "DA": str.rstrip, "TM": str.rstrip, "DT": str.rstrip, "UI": str.strip,
+}
+PLAIN_TEXT = re.compile(rb"[ -\[\]-~]*[ \x00]*")  # printable ASCII but the backslash (values' separator), then padding
+# A decimal or integer string within its VR's length (16, 12 bytes) keeps its text, spaces stripped
+# (pydicom's DS and IS keep the original string); an exponent, several values or a longer one (an
+# IS of 16 digits reads as 1e+16) are left to pydicom.
+PLAIN_NUMBER = {
+    "DS": (re.compile(rb" *[-+]?[0-9]+(?:\.[0-9]+)? *"), 16),
+    "IS": (re.compile(rb" *[-+]?[0-9]+ *"), 12),
+}
+# Text VRs are decoded with the dataset's character set; these decode ASCII as ASCII.
+ASCII_CHARACTER_SETS = frozenset({"iso8859", "latin_1", "utf_8", "iso_ir_6"})
+
+
+# One binary number: its str, as of the value pydicom unpacks with the same format.
+PLAIN_BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "UV": "Q", "SV": "q", "FL": "f", "FD": "d"}
+
+
+def plain_text(element: RawDataElement, character_set: list[str]) -> str | None:
+    """The flat string of a raw element of a PLAIN_TEXT_STRIP VR whose value is plain ASCII, of a
+    plain DS or IS, or of one PLAIN_BINARY number, else None."""
+    value = element.value
+    if value is None:
+        return None
+    if element.VR in PLAIN_BINARY:
+        number_format = ("<" if element.is_little_endian else ">") + PLAIN_BINARY[element.VR]
+        return str(struct.unpack(number_format, value)[0]) if len(value) == struct.calcsize(number_format) else None
+    if element.VR in PLAIN_NUMBER:
+        pattern, longest = PLAIN_NUMBER[element.VR]
+        return value.decode("ascii").strip(" ") if len(value) <= longest and pattern.fullmatch(value) else None
+    strip = PLAIN_TEXT_STRIP.get(element.VR)
+    if strip is None or PLAIN_TEXT.fullmatch(value) is None:
+        return None
+    if element.VR in ("SH", "LO") and not ASCII_CHARACTER_SETS.issuperset(character_set):
+        return None
+    return strip(value.decode("ascii"), " \x00")
 
 
 def parse_structure(dataset: Dataset, convert_only: Callable[[int], bool], limits: Limits) -> None:

@@ -187,11 +187,15 @@ FEW_FIELDS_OPTIONS = {
         fields=MORE_FIELDS, metadata="dicom-json", render=RenderOptions(image_format="gif", animate=True), isolated=False
     ),
     "more, no images": ReadOptions(fields=MORE_FIELDS, images=False),
+    # every element: the plain text ones' strings taken from their bytes (reading.plain_text)
+    "all metadata, png": ReadOptions(isolated=False),
+    "all metadata, no images": ReadOptions(images=False),
 }
 
 
 def answer_either_way(data: bytes, options: ReadOptions, monkeypatch) -> tuple:
-    """The answer (or "malformed") as read, then with every element converted at every parse."""
+    """The answer (or "malformed") as read, then with every element converted at every parse (none
+    left raw, not even the plain text ones)."""
     answers = []
     for _ in range(2):
         try:
@@ -200,7 +204,9 @@ def answer_either_way(data: bytes, options: ReadOptions, monkeypatch) -> tuple:
             answers.append("malformed")
         monkeypatch.setattr(
             "dicom_core.read.read_dataset",
-            lambda data, limits, stop_before_pixels=False, convert_only=None: read_dataset(data, limits, stop_before_pixels=stop_before_pixels),
+            lambda data, limits, stop_before_pixels=False, convert_only=None, leave_plain_text=False: read_dataset(
+                data, limits, stop_before_pixels=stop_before_pixels
+            ),
         )
     return tuple(answers)
 

@@ -6,12 +6,15 @@ from io import BytesIO
 
 import pydicom
 import pytest
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import FileMetaDataset
+from pydicom.tag import Tag
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from dicom_core.errors import LimitExceededError, MalformedInputError, NotDicomError
 from dicom_core.limits import Limits
+from dicom_core.metadata import flat_value, flatten
 from dicom_core.reading import (
     COUNT_WINDOW_BYTES,
     PREAMBLE_LENGTH,
@@ -20,6 +23,7 @@ from dicom_core.reading import (
     is_zip,
     item_tags,
     parse_every_element,
+    plain_text,
     read_dataset,
 )
 from tests.dicom_core.dicom_builders import (
@@ -363,3 +367,103 @@ def test_a_bad_value_asked_for_is_malformed_and_one_not_asked_for_is_never_decod
     with pytest.raises(MalformedInputError):
         read_dataset(data, LIMITS, convert_only=frozenset({0x00180050}).__contains__)
     assert isinstance(read_dataset(data, LIMITS, convert_only=NOTHING)._dict[0x00180050], pydicom.dataelem.RawDataElement)
+
+
+# --- plain_text: a plain ASCII element's flat string from its bytes, as pydicom's conversion gives it
+
+PLAIN_TEXT_TAGS = {"CS": 0x00080060, "SH": 0x00080050, "LO": 0x00081030, "AS": 0x00101010, "DA": 0x00080020,
+                   "TM": 0x00080030, "DT": 0x0008002A, "UI": 0x00080018}
+PRINTABLE = [chr(code) for code in range(0x20, 0x7F)]
+
+
+def plain_values(generator: random.Random) -> list[bytes]:
+    """Random values with padding (spaces, NULs) and separators, plus the edge cases."""
+    values = [b"", b" ", b"  ", b"\0", b"\0\0", b" \0", b"A\0 ", b"A \0", b" A", b"A\\B", b"\\", b"A\0B ", b"\xe9A ", b"\x1bA "]
+    for _ in range(3000):
+        core = "".join(generator.choice(PRINTABLE) for _ in range(generator.randint(0, 20)))
+        value = " " * generator.choice((0, 0, 1, 2)) + core + " " * generator.choice((0, 0, 1)) + "\0" * generator.choice((0, 0, 0, 1))
+        values.append(value.encode() + b" " * (len(value) % 2))
+    return values
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom's on the random values that break a VR's rules
+@pytest.mark.parametrize("vr", PLAIN_TEXT_TAGS)
+def test_plain_text_is_the_flat_string_of_pydicoms_conversion(vr):
+    generator = random.Random(14)
+    taken = 0
+    for value in plain_values(generator):
+        raw = RawDataElement(Tag(PLAIN_TEXT_TAGS[vr]), vr, len(value), value, 0, False, True)
+        text = plain_text(raw, ["iso8859"])
+        if text is None:
+            continue
+        taken += 1
+        assert text == flat_value(convert_raw_data_element(raw, encoding=["iso8859"], ds=pydicom.Dataset())), value
+    assert taken > 2500  # most values are plain: the comparison is not vacuous
+
+
+def number_values(generator: random.Random) -> list[bytes]:
+    values = [b"0 ", b" 0", b"-0", b"+1", b"00012 ", b"1.", b".5", b"1e5 ", b"1.5\\2 ", b"1.50\0", b"9" * 12, b"9" * 16, b"9" * 18, b" ", b""]
+    for _ in range(5000):
+        core = generator.choice([
+            str(generator.randint(-(10**11), 10**12)), f"{generator.uniform(-1000, 1000):.{generator.randint(0, 8)}f}",
+            "+" + str(generator.randint(0, 99)), "0" * generator.randint(1, 3) + str(generator.randint(0, 999)),
+            f"{generator.uniform(-1, 1):.{generator.randint(1, 14)}f}",
+        ])
+        value = " " * generator.choice((0, 0, 1, 2)) + core + " " * generator.choice((0, 0, 1, 2))
+        values.append(value.encode() + b" " * (len(value) % 2))
+    return values
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("vr, tag", [("DS", 0x00180050), ("IS", 0x00200013)])
+def test_a_plain_number_is_the_flat_string_of_pydicoms_conversion(vr, tag):
+    taken = 0
+    for value in number_values(random.Random(14)):
+        raw = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+        text = plain_text(raw, ["iso8859"])
+        if text is None:
+            continue
+        taken += 1
+        assert text == flat_value(convert_raw_data_element(raw, encoding=["iso8859"], ds=pydicom.Dataset())), value
+    assert taken > 2000
+
+
+@pytest.mark.parametrize("vr", ["US", "SS", "UL", "SL", "UV", "SV", "FL", "FD"])
+@pytest.mark.parametrize("little_endian", [True, False])
+def test_a_binary_number_is_the_flat_string_of_pydicoms_conversion(vr, little_endian):
+    generator = random.Random(14)
+    taken = 0
+    for _ in range(2000):
+        value = generator.randbytes(generator.choice((2, 4, 8, 8, 4, 2, 6, 16)))
+        raw = RawDataElement(Tag(0x00091010), vr, len(value), value, 0, False, little_endian)
+        text = plain_text(raw, ["iso8859"])
+        if text is None:
+            continue
+        taken += 1
+        assert text == flat_value(convert_raw_data_element(raw, encoding=["iso8859"], ds=pydicom.Dataset())), value
+    assert taken > 200
+
+
+def test_plain_text_leaves_private_values_text_in_other_character_sets_and_other_vrs():
+    def raw(tag: int, vr: str, value: bytes = b"ABC ") -> RawDataElement:
+        return RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+
+    assert plain_text(raw(0x00080060, "CS"), ["iso8859"]) == "ABC"
+    assert plain_text(raw(0x00091010, "LO"), ["iso8859"]) == "ABC"  # private: the file's VR
+    assert plain_text(raw(0x00280010, "US", b"\x00\x02\x00\x02"), ["iso8859"]) is None  # two values
+    assert plain_text(raw(0x00280010, "OW", b"\x00\x02"), ["iso8859"]) is None
+    assert plain_text(raw(0x00080050, "SH"), ["iso2022_jp"]) is None  # text decoded with another character set
+    assert plain_text(raw(0x00080060, "CS"), ["iso2022_jp"]) == "ABC"  # CS is always ASCII
+    assert plain_text(raw(0x00180050, "DS", b"1.5 "), ["iso8859"]) == "1.5"
+    assert plain_text(raw(0x00180050, "DS", b"1e5 "), ["iso8859"]) is None  # pydicom's formatting of the rest
+    assert plain_text(raw(0x00280010, "US", b"\x00\x02"), ["iso8859"]) == "512"
+    assert plain_text(raw(0x00080060, "CS", b"A\\B "), ["iso8859"]) is None  # several values
+
+
+def test_an_all_metadata_read_leaves_the_plain_text_elements_raw_and_flattens_them_as_converted():
+    data = (CORPUS / "CT_small.dcm").read_bytes()
+    fast = read_dataset(data, Limits(), leave_plain_text=True)
+    raw = [element for element in fast.elements() if isinstance(element, RawDataElement)]
+    assert len(raw) > 200
+    assert flatten(fast) == flatten(read_dataset(data, Limits()))
+    assert fast.Modality == "CT"  # read from the dataset, pydicom converts it
