@@ -78,7 +78,7 @@ class DirectReadMiddleware:
                 form = parsed.data, parsed.files
             response = read_answer(ReadRequestSerializer.from_parts(request.GET, *form))
         except Exception as exc:  # as DRF's dispatch: the one handler answers every error, bugs logged as ours
-            response = self.error_response(exc, request)
+            response = self.error_response(exc)
         headers = self.view.default_response_headers
         if quota_status is not None:
             headers.update(rate_limit_headers(quota_status))
@@ -86,7 +86,7 @@ class DirectReadMiddleware:
             response[name] = value
         return response
 
-    def error_response(self, exc: Exception, request):
+    def error_response(self, exc: Exception):
         response = json_exception_handler(exc, {"view": self.view, "request": None})
         response.accepted_renderer = JSONRenderer()
         response.accepted_media_type = JSONRenderer.media_type

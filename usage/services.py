@@ -1,14 +1,14 @@
 """Monthly quotas: checked and counted in one SQL statement, exact under concurrency."""
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime, timezone
+from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from developers.usable_keys import database_now, usable_keys_sql
 from developers.models import DeveloperProfile
+from developers.usable_keys import database_now, usable_keys_sql
 from usage import clock
 from usage.models import DailyUsage, MonthlyUsage
 
