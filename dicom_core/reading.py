@@ -299,7 +299,8 @@ def character_set_of(dataset: Dataset) -> list[str]:
 
 
 # The flat metadata's string of a single-valued, plain ASCII element of these VRs, as pydicom's
-# conversion and str() give it: trailing spaces and NULs dropped (a UID's leading ones too). Private
+# conversion and str() give it: trailing spaces and NULs dropped (a UID's leading ones too); and
+# numbers (below). Private
 # elements too: in an explicit VR file (the only one whose raw elements carry a VR) their VR is the file's.
 # Converting an element costs ~10-20 us (most of an all-metadata read: CT_small 5.1 -> 3.0 ms);
 # these strings cost ~1 us. tests/dicom_core/test_reading.py compares plain_text with pydicom's
@@ -309,33 +310,40 @@ PLAIN_TEXT_STRIP = {
     "DA": str.rstrip, "TM": str.rstrip, "DT": str.rstrip, "UI": str.strip,
 }
 PLAIN_TEXT = re.compile(rb"[ -\[\]-~]*[ \x00]*")  # printable ASCII but the backslash (values' separator), then padding
-# A decimal or integer string within its VR's length (16, 12 bytes) keeps its text, spaces stripped
-# (pydicom's DS and IS keep the original string); an exponent, several values or a longer one (an
-# IS of 16 digits reads as 1e+16) are left to pydicom.
+# Decimal or integer strings, each within its VR's length (16, 12 bytes), outer spaces stripped: each
+# keeps its text (pydicom's DS and IS keep the original string), several print as "[a, b]"; an
+# exponent, inner spaces or a longer one (an IS of 16 digits reads as 1e+16) are left to pydicom.
 PLAIN_NUMBER = {
-    "DS": (re.compile(rb" *[-+]?[0-9]+(?:\.[0-9]+)? *"), 16),
-    "IS": (re.compile(rb" *[-+]?[0-9]+ *"), 12),
+    "DS": (re.compile(rb"[-+]?[0-9]+(?:\.[0-9]+)?"), 16),
+    "IS": (re.compile(rb"[-+]?[0-9]+"), 12),
 }
+# Binary numbers: the str of each value pydicom unpacks with the same format (several: "[a, b]", as
+# pydicom's MultiValue prints them); not a LUT Descriptor, whose first value pydicom corrects.
+PLAIN_BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "UV": "Q", "SV": "q", "FL": "f", "FD": "d"}
+LUT_DESCRIPTOR_TAGS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 # Text VRs are decoded with the dataset's character set; these decode ASCII as ASCII.
 ASCII_CHARACTER_SETS = frozenset({"iso8859", "latin_1", "utf_8", "iso_ir_6"})
 
 
-# One binary number: its str, as of the value pydicom unpacks with the same format.
-PLAIN_BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "UV": "Q", "SV": "q", "FL": "f", "FD": "d"}
-
-
 def plain_text(element: RawDataElement, character_set: list[str]) -> str | None:
     """The flat string of a raw element of a PLAIN_TEXT_STRIP VR whose value is plain ASCII, of a
-    plain DS or IS, or of one PLAIN_BINARY number, else None."""
+    plain DS or IS, or of PLAIN_BINARY numbers, else None."""
     value = element.value
     if value is None:
         return None
     if element.VR in PLAIN_BINARY:
-        number_format = ("<" if element.is_little_endian else ">") + PLAIN_BINARY[element.VR]
-        return str(struct.unpack(number_format, value)[0]) if len(value) == struct.calcsize(number_format) else None
+        size = struct.calcsize("<" + PLAIN_BINARY[element.VR])  # the standard size, not the platform's
+        if not value or len(value) % size or element.tag in LUT_DESCRIPTOR_TAGS:
+            return None
+        byte_order = "<" if element.is_little_endian else ">"
+        numbers = struct.unpack(f"{byte_order}{len(value) // size}{PLAIN_BINARY[element.VR]}", value)
+        return str(numbers[0]) if len(numbers) == 1 else f"[{', '.join(map(str, numbers))}]"
     if element.VR in PLAIN_NUMBER:
         pattern, longest = PLAIN_NUMBER[element.VR]
-        return value.decode("ascii").strip(" ") if len(value) <= longest and pattern.fullmatch(value) else None
+        items = value.strip(b" ").split(b"\\")
+        if not all(len(item) <= longest and pattern.fullmatch(item) for item in items):
+            return None
+        return items[0].decode("ascii") if len(items) == 1 else f"[{', '.join(item.decode('ascii') for item in items)}]"
     strip = PLAIN_TEXT_STRIP.get(element.VR)
     if strip is None or PLAIN_TEXT.fullmatch(value) is None:
         return None

@@ -412,6 +412,8 @@ def number_values(generator: random.Random) -> list[bytes]:
             "+" + str(generator.randint(0, 99)), "0" * generator.randint(1, 3) + str(generator.randint(0, 999)),
             f"{generator.uniform(-1, 1):.{generator.randint(1, 14)}f}",
         ])
+        if generator.random() < 0.3:  # several values, some with inner spaces
+            core = "\\".join([core, *(generator.choice(("", " ")) + str(generator.randint(-99, 999)) for _ in range(generator.randint(1, 3)))])
         value = " " * generator.choice((0, 0, 1, 2)) + core + " " * generator.choice((0, 0, 1, 2))
         values.append(value.encode() + b" " * (len(value) % 2))
     return values
@@ -428,9 +430,9 @@ def test_a_plain_number_is_the_flat_string_of_pydicoms_conversion(vr, tag):
 @pytest.mark.parametrize("little_endian", [True, False])
 def test_a_binary_number_is_the_flat_string_of_pydicoms_conversion(vr, little_endian):
     generator = random.Random(14)
-    values = [generator.randbytes(generator.choice((2, 4, 8, 8, 4, 2, 6, 16))) for _ in range(2000)]
-    raws = [RawDataElement(Tag(0x00091010), vr, len(value), value, 0, False, little_endian) for value in values]
-    assert plain_texts_compared(raws) > 200
+    values = [generator.randbytes(generator.choice((0, 1, 2, 3, 4, 6, 8, 12, 16, 24))) for _ in range(2000)]
+    raws = [RawDataElement(Tag(tag), vr, len(value), value, 0, False, little_endian) for value in values for tag in (0x00091010, 0x00281101)]
+    assert plain_texts_compared(raws) > 500
 
 
 def test_plain_text_leaves_private_values_text_in_other_character_sets_and_other_vrs():
@@ -439,14 +441,16 @@ def test_plain_text_leaves_private_values_text_in_other_character_sets_and_other
 
     assert plain_text(raw(0x00080060, "CS"), ["iso8859"]) == "ABC"
     assert plain_text(raw(0x00091010, "LO"), ["iso8859"]) == "ABC"  # private: the file's VR
-    assert plain_text(raw(0x00280010, "US", b"\x00\x02\x00\x02"), ["iso8859"]) is None  # two values
+    assert plain_text(raw(0x00280010, "US", b"\x00\x02\x01\x00"), ["iso8859"]) == "[512, 1]"
+    assert plain_text(raw(0x00281101, "US", b"\x00\x02\x01\x00\x10\x00"), ["iso8859"]) is None  # a LUT Descriptor
     assert plain_text(raw(0x00280010, "OW", b"\x00\x02"), ["iso8859"]) is None
     assert plain_text(raw(0x00080050, "SH"), ["iso2022_jp"]) is None  # text decoded with another character set
     assert plain_text(raw(0x00080060, "CS"), ["iso2022_jp"]) == "ABC"  # CS is always ASCII
     assert plain_text(raw(0x00180050, "DS", b"1.5 "), ["iso8859"]) == "1.5"
     assert plain_text(raw(0x00180050, "DS", b"1e5 "), ["iso8859"]) is None  # pydicom's formatting of the rest
     assert plain_text(raw(0x00280010, "US", b"\x00\x02"), ["iso8859"]) == "512"
-    assert plain_text(raw(0x00080060, "CS", b"A\\B "), ["iso8859"]) is None  # several values
+    assert plain_text(raw(0x00080060, "CS", b"A\\B "), ["iso8859"]) is None  # several values of text
+    assert plain_text(raw(0x00280030, "DS", b"0.5\\0.25 "), ["iso8859"]) == "[0.5, 0.25]"
 
 
 def test_an_all_metadata_read_leaves_the_plain_text_elements_raw_and_flattens_them_as_converted():
