@@ -7,8 +7,8 @@ from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from developers.models import DeveloperAPIKey, DeveloperProfile
-from developers.usable_keys import database_now, usable_keys_sql
 from developers.services import api_key_mark_used
+from developers.usable_keys import database_now, usable_keys_sql
 from usage.services import QUOTA_OVERRIDE_FIELDS
 
 KEYWORD = "apikey"

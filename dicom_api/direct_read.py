@@ -39,7 +39,6 @@ def claimed(request) -> bool:
     return (
         request.method == "POST"
         and request.path_info == PATH
-        and meta.get("HTTP_AUTHORIZATION", "").lstrip()[:7].lower() == "apikey "
         and meta.get("HTTP_ACCEPT", "").strip() in JSON_ACCEPTED
         and "format" not in request.GET
         and meta.get("CONTENT_TYPE", "").startswith("multipart/form-data")
@@ -57,7 +56,7 @@ class DirectReadMiddleware:
         if not claimed(request):
             return self.get_response(request)
         try:
-            key = ApiKeyAuthentication.sent_key(request)
+            key = ApiKeyAuthentication.sent_key(request)  # None: another scheme or none, the view's to answer
         except AuthenticationFailed:
             key = None
         api_key = remembered_api_key(key) if key else None
